@@ -1,0 +1,109 @@
+// SentencePiece-style BPE tokenizer for Gemma vocabularies: added / special
+// tokens matched first on the raw text, U+0020 -> U+2581, BPE merges over the
+// whole segment (by merge rank, or by piece score when a vocabulary has no
+// merge list), byte fallback <0xXX>. Thread-safe for concurrent encodes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gemma/status.h"
+
+namespace gemma {
+
+// SentencePiece piece types (as stored in tokenizer.ggml.token_type).
+enum class PieceType : int32_t {
+  kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6,
+};
+
+// A format-neutral description of a vocabulary, filled by each loader (GGUF
+// metadata here; tokenizer.json / tokenizer.model in the tokenizer work).
+struct VocabSpec {
+  std::vector<std::string> pieces;
+  std::vector<float> scores;        // may be empty when merges are given
+  std::vector<PieceType> types;     // empty = all kNormal
+  std::vector<std::string> merges;  // "left right"; empty = merge by score
+  int32_t bos_id = 2;
+  int32_t eos_id = 1;
+  int32_t unk_id = 3;
+  int32_t pad_id = 0;
+  bool add_space_prefix = false;
+};
+
+struct EncodeOptions {
+  bool add_bos = false;
+  // false = do not match special (control) token text; "<bos>" in user text
+  // is then tokenized as plain characters (HF split_special_tokens=True).
+  bool parse_special = true;
+};
+
+class Tokenizer {
+ public:
+  static StatusOr<std::unique_ptr<Tokenizer>> Create(VocabSpec spec);
+  ~Tokenizer();
+
+  std::vector<int32_t> Encode(std::string_view text, const EncodeOptions& options = {}) const;
+  // Appends to *ids (reuses its capacity).
+  void EncodeInto(std::string_view text, const EncodeOptions& options, std::vector<int32_t>* ids) const;
+  // Ids outside the vocabulary are skipped. Byte-token runs are UTF-8 decoded
+  // as a whole; an invalid run becomes one U+FFFD per byte (as HF tokenizers).
+  std::string Decode(std::span<const int32_t> ids, bool skip_special = false) const;
+
+  size_t vocab_size() const;
+  std::string_view Piece(int32_t id) const;  // "" for an out-of-range id
+  PieceType Type(int32_t id) const;
+  bool IsValid(int32_t id) const { return id >= 0 && static_cast<size_t>(id) < vocab_size(); }
+  // Looks a piece up exactly; -1 if absent.
+  int32_t PieceToId(std::string_view piece) const;
+  int32_t bos_id() const;
+  int32_t eos_id() const;
+  // <start_of_turn> / <end_of_turn>, or -1 if the vocabulary has none.
+  int32_t start_of_turn_id() const;
+  int32_t end_of_turn_id() const;
+  // If id is a byte piece <0xXX>, its byte value; otherwise -1.
+  int ByteValue(int32_t id) const;
+
+ private:
+  Tokenizer();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  friend class StreamingDetokenizer;
+};
+
+// Turns a stream of ids into text deltas that never end inside a UTF-8
+// character. Incomplete byte runs are held back until the run is complete or
+// proven invalid (then each byte becomes U+FFFD, matching Decode()).
+class StreamingDetokenizer {
+ public:
+  explicit StreamingDetokenizer(const Tokenizer& tokenizer, bool skip_special = false);
+  // Appends newly complete text for `id` to *out; no allocation once *out has
+  // capacity.
+  void Push(int32_t id, std::string* out);
+  // Appends anything held back (invalid bytes as U+FFFD) and resets.
+  void Flush(std::string* out);
+  void Reset();
+
+ private:
+  const Tokenizer* tok_;
+  bool skip_special_;
+  std::string pending_;  // held-back bytes; capacity reserved at construction
+};
+
+// Gemma chat formatting.
+struct ChatMessage {
+  std::string role;  // "system", "user", "assistant" or "model"
+  std::string content;
+};
+// Renders `<start_of_turn>user\n...<end_of_turn>\n<start_of_turn>model\n...`.
+// Contents are trimmed as the official templates do; a system message is
+// folded into the first user turn followed by "\n\n" (Gemma 3's rule, used for
+// every version). BOS is not included (add it when encoding). Roles must
+// alternate user/model after the optional system message; other shapes are
+// InvalidArgument.
+StatusOr<std::string> RenderChat(std::span<const ChatMessage> messages, bool add_generation_prompt);
+
+}  // namespace gemma
