@@ -75,8 +75,11 @@ class Tokenizer {
 };
 
 // Turns a stream of ids into text deltas that never end inside a UTF-8
-// character. Incomplete byte runs are held back until the run is complete or
-// proven invalid (then each byte becomes U+FFFD, matching Decode()).
+// character; concatenated deltas + Flush() equal Decode() of all ids exactly.
+// Because Decode() turns a whole byte-token run into U+FFFD when any part of
+// it is invalid, a run is held back until it ends (a non-byte token or
+// Flush()), or until it is proven invalid: then its bytes so far, and each
+// later byte of the same run, are emitted as U+FFFD at once.
 class StreamingDetokenizer {
  public:
   explicit StreamingDetokenizer(const Tokenizer& tokenizer, bool skip_special = false);
@@ -88,9 +91,13 @@ class StreamingDetokenizer {
   void Reset();
 
  private:
+  void EndRun(std::string* out);
+
   const Tokenizer* tok_;
   bool skip_special_;
   std::string pending_;  // held-back bytes; capacity reserved at construction
+  uint32_t utf8_state_ = 0;  // packed UTF-8 validator state of pending_
+  bool poisoned_ = false;    // the current byte run is already invalid
 };
 
 // Gemma chat formatting.

@@ -30,7 +30,24 @@ class Sampler {
   const SamplingParams& params() const { return params_; }
 
  private:
-  // implementation-defined members
+  Sampler(size_t vocab_size, const SamplingParams& params);
+  void ApplyPenalties(float* logits);
+  int32_t Greedy(const float* logits) const;
+  uint64_t NextRandom();  // xoshiro256**
+
+  SamplingParams params_;
+  size_t vocab_size_ = 0;
+  bool penalties_on_ = false;
+  uint64_t rng_[4] = {};
+  // Sized vocab_size in Create(); Sample() only writes into them.
+  std::vector<int32_t> candidates_;  // candidate token ids
+  std::vector<double> weights_;      // softmax weights, indexed by token id
+  std::vector<int32_t> counts_;      // occurrences of each token in the penalty window
+  // penalty_last_n > 0: ring buffer of the last accepted tokens (grows up to
+  // penalty_last_n, then wraps at ring_pos_). penalty_last_n == -1: the
+  // distinct tokens seen so far (capacity vocab_size; counts are cumulative).
+  std::vector<int32_t> history_;
+  size_t ring_pos_ = 0;
 };
 
 }  // namespace gemma

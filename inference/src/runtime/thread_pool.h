@@ -34,8 +34,8 @@ class ThreadPool {
   void Run(size_t num_tasks, TaskFn fn, const void* ctx);
 
   size_t num_threads_;
-  struct Impl;
-  Impl* impl_;
+  struct Impl;         // workers, the dispatch word and wake-up primitives
+  Impl* impl_ = nullptr;  // null when everything runs inline (1 thread)
 };
 
 }  // namespace gemma

@@ -1,0 +1,122 @@
+#include "model/weights.h"
+
+#include <set>
+
+#include "io/gguf.h"
+
+namespace gemma {
+namespace {
+
+std::string DimsString(const std::vector<uint64_t>& dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+class Binder {
+ public:
+  Binder(const GgufFile& g, ModelWeights* w, std::string arch) : g_(g), w_(w), arch_(std::move(arch)) {}
+
+  // A matrix of `rows` outputs by `cols` inputs: GGUF dims [cols, rows].
+  Status Matrix(const std::string& name, size_t rows, size_t cols, kernels::MatView* out) {
+    GEMMA_ASSIGN_OR_RETURN(const GgufTensor* t, Find(name, {cols, rows}));
+    const DType type = t->type;
+    if (type != DType::kF32 && type != DType::kF16 && type != DType::kBF16 && type != DType::kQ8_0 &&
+        type != DType::kQ4_0) {
+      return Unsupported(g_.path() + ": tensor '" + name + "' has type " + DTypeName(type) +
+                         ", which has no matmul kernel");
+    }
+    out->type = type;
+    out->data = t->data;
+    out->rows = rows;
+    out->cols = cols;
+    out->row_bytes = DTypeRowBytes(type, cols);
+    w_->total_bytes += t->n_bytes;
+    return Status::Ok();
+  }
+
+  // A norm vector of n scales, returned as f32 (widened if stored narrower).
+  Status Vector(const std::string& name, size_t n, const float** out) {
+    GEMMA_ASSIGN_OR_RETURN(const GgufTensor* t, Find(name, {n}));
+    w_->total_bytes += t->n_bytes;
+    if (t->type == DType::kF32) {
+      if (reinterpret_cast<uintptr_t>(t->data) % alignof(float) != 0) {
+        return CorruptData(g_.path() + ": tensor '" + name + "' is not 4-byte aligned");
+      }
+      *out = reinterpret_cast<const float*>(t->data);
+      return Status::Ok();
+    }
+    if (t->type != DType::kF16 && t->type != DType::kBF16) {
+      return Unsupported(g_.path() + ": norm tensor '" + name + "' has type " + DTypeName(t->type) +
+                         " (expected F32, F16 or BF16)");
+    }
+    auto buf = std::make_unique<float[]>(n);
+    kernels::DequantizeRow(t->type, t->data, n, buf.get());
+    *out = buf.get();
+    w_->owned.push_back(std::move(buf));
+    return Status::Ok();
+  }
+
+  // Every tensor in the file must have been bound.
+  Status CheckNoExtra() const {
+    for (const GgufTensor& t : g_.tensors()) {
+      if (!bound_.count(t.name)) {
+        return CorruptData(g_.path() + ": unexpected tensor '" + t.name + "' for architecture " +
+                           arch_ + " (wrong block count or a different model type?)");
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  StatusOr<const GgufTensor*> Find(const std::string& name, const std::vector<uint64_t>& dims) {
+    const GgufTensor* t = g_.FindTensor(name);
+    if (t == nullptr) return NotFound(g_.path() + ": tensor '" + name + "' is missing");
+    if (t->dims != dims) {
+      return CorruptData(g_.path() + ": tensor '" + name + "' has shape " + DimsString(t->dims) +
+                         ", expected " + DimsString(dims));
+    }
+    bound_.insert(name);
+    return t;
+  }
+
+  const GgufFile& g_;
+  ModelWeights* w_;
+  std::string arch_;
+  std::set<std::string> bound_;
+};
+
+}  // namespace
+
+StatusOr<ModelWeights> BindGgufWeights(const GgufFile& g, const ModelConfig& c) {
+  ModelWeights w;
+  Binder b(g, &w, ArchitectureName(c.arch));
+  GEMMA_RETURN_IF_ERROR(b.Matrix("token_embd.weight", c.n_vocab, c.d_model, &w.token_embd));
+  GEMMA_RETURN_IF_ERROR(b.Vector("output_norm.weight", c.d_model, &w.output_norm));
+  w.layers.resize(c.n_layers);
+  for (size_t il = 0; il < c.n_layers; ++il) {
+    LayerWeights& l = w.layers[il];
+    const std::string p = "blk." + std::to_string(il) + ".";
+    GEMMA_RETURN_IF_ERROR(b.Vector(p + "attn_norm.weight", c.d_model, &l.attn_norm));
+    GEMMA_RETURN_IF_ERROR(b.Matrix(p + "attn_q.weight", c.q_dim(), c.d_model, &l.attn_q));
+    GEMMA_RETURN_IF_ERROR(b.Matrix(p + "attn_k.weight", c.kv_dim(), c.d_model, &l.attn_k));
+    GEMMA_RETURN_IF_ERROR(b.Matrix(p + "attn_v.weight", c.kv_dim(), c.d_model, &l.attn_v));
+    GEMMA_RETURN_IF_ERROR(b.Matrix(p + "attn_output.weight", c.d_model, c.q_dim(), &l.attn_output));
+    GEMMA_RETURN_IF_ERROR(b.Vector(p + "ffn_norm.weight", c.d_model, &l.ffn_norm));
+    GEMMA_RETURN_IF_ERROR(b.Matrix(p + "ffn_gate.weight", c.ffn_dim, c.d_model, &l.ffn_gate));
+    GEMMA_RETURN_IF_ERROR(b.Matrix(p + "ffn_up.weight", c.ffn_dim, c.d_model, &l.ffn_up));
+    GEMMA_RETURN_IF_ERROR(b.Matrix(p + "ffn_down.weight", c.d_model, c.ffn_dim, &l.ffn_down));
+    if (c.post_norms) {
+      GEMMA_RETURN_IF_ERROR(b.Vector(p + "post_attention_norm.weight", c.d_model, &l.post_attention_norm));
+      GEMMA_RETURN_IF_ERROR(b.Vector(p + "post_ffw_norm.weight", c.d_model, &l.post_ffw_norm));
+    }
+    if (c.qk_norm) {
+      GEMMA_RETURN_IF_ERROR(b.Vector(p + "attn_q_norm.weight", c.head_dim, &l.attn_q_norm));
+      GEMMA_RETURN_IF_ERROR(b.Vector(p + "attn_k_norm.weight", c.head_dim, &l.attn_k_norm));
+    }
+  }
+  GEMMA_RETURN_IF_ERROR(b.CheckNoExtra());
+  return w;
+}
+
+}  // namespace gemma

@@ -1,0 +1,44 @@
+// The tensors of a Gemma model, bound to memory that outlives them (the GGUF
+// map). Matrices stay in their file layout; only norm vectors that are not
+// F32 in the file are widened into owned storage.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gemma/status.h"
+#include "kernels/kernels.h"
+#include "model/config.h"
+
+namespace gemma {
+
+class GgufFile;
+
+struct LayerWeights {
+  kernels::MatView attn_q, attn_k, attn_v, attn_output;
+  kernels::MatView ffn_gate, ffn_up, ffn_down;
+  // RMSNorm scales, already holding 1 + w (the GGUF convention).
+  const float* attn_norm = nullptr;
+  const float* ffn_norm = nullptr;
+  const float* post_attention_norm = nullptr;  // Gemma 2, 3
+  const float* post_ffw_norm = nullptr;        // Gemma 2, 3
+  const float* attn_q_norm = nullptr;          // Gemma 3 (head_dim)
+  const float* attn_k_norm = nullptr;          // Gemma 3 (head_dim)
+};
+
+struct ModelWeights {
+  kernels::MatView token_embd;  // [n_vocab][d_model]; also the tied output
+  const float* output_norm = nullptr;
+  std::vector<LayerWeights> layers;
+  // Widened copies of norm vectors stored as F16/BF16 in the file.
+  std::vector<std::unique_ptr<float[]>> owned;
+  size_t total_bytes = 0;  // bytes of all tensors as stored
+};
+
+// Binds every tensor the architecture needs and rejects files with tensors
+// missing, extra, of the wrong shape or of an unsupported type. Errors name
+// the file and the tensor.
+StatusOr<ModelWeights> BindGgufWeights(const GgufFile& gguf, const ModelConfig& config);
+
+}  // namespace gemma
