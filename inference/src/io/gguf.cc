@@ -513,11 +513,12 @@ Status GgufFile::Parse() {
   GGUF_READ(r, r.ReadUInt(&kv_count, "metadata kv count"));
   if (kv_count > r.remaining() / kMinKvBytes) {
     return r.Corrupt("metadata kv count " + std::to_string(kv_count) + " cannot fit in the " +
-                     std::to_string(r.remaining()) + " bytes that remain");
+                     std::to_string(r.remaining()) + " bytes that remain (corrupt count or truncated file)");
   }
   if (tensor_count > r.remaining() / kMinTensorInfoBytes) {
     return r.Corrupt("tensor count " + std::to_string(tensor_count) + " cannot fit in the " +
-                     std::to_string(r.remaining()) + " bytes that remain");
+                     std::to_string(r.remaining()) +
+                     " bytes that remain (corrupt count or truncated file)");
   }
 
   // Metadata.
