@@ -34,6 +34,13 @@ constexpr std::string_view kAlignmentKey = "general.alignment";
 constexpr uint64_t kMinKvBytes = 8 + 1 + 4 + 1;
 constexpr uint64_t kMinTensorInfoBytes = 8 + 1 + 4 + 8 + 4 + 8;
 
+// Counts are checked against the remaining bytes, but an element in memory is
+// larger than in the file; reservations are capped and vectors grow as they fill.
+constexpr uint64_t kMaxInitialReserve = 1 << 16;
+size_t InitialReserve(uint64_t count) {
+  return static_cast<size_t>(std::min(count, kMaxInitialReserve));
+}
+
 bool IsValidGgufType(uint32_t t) { return t <= static_cast<uint32_t>(GgufType::kF64); }
 
 // Bytes of one scalar of type t in the file; 0 for string and array.
@@ -305,38 +312,54 @@ Status ReadArray(Reader& r, GgufValue* out) {
                      " elements cannot fit in the " + std::to_string(r.remaining()) +
                      " bytes that remain");
   }
+  // Reserve at most a modest amount up front: the vectors then grow only with
+  // elements actually read, so a corrupt count inside a large file cannot make
+  // the reader allocate far more than the bytes it consumed.
   const size_t n = static_cast<size_t>(count);
+  const size_t initial = InitialReserve(count);
   if (et == GgufType::kString) {
-    std::vector<std::string> v(n);
-    for (size_t i = 0; i < n; ++i) GGUF_READ(r, r.ReadString(&v[i], "array string"));
+    std::vector<std::string> v;
+    v.reserve(initial);
+    for (size_t i = 0; i < n; ++i) {
+      v.emplace_back();
+      GGUF_READ(r, r.ReadString(&v.back(), "array string"));
+    }
     out->v = std::move(v);
   } else if (et == GgufType::kBool) {
-    std::vector<bool> v(n);
+    std::vector<bool> v;
+    v.reserve(initial);
     for (size_t i = 0; i < n; ++i) {
       uint64_t bits = 0;
       GGUF_READ(r, ReadScalarBits(r, et, &bits, "array element"));
       GGUF_READ(r, CheckBool(r, bits));
-      v[i] = bits != 0;
+      v.push_back(bits != 0);
     }
     out->v = std::move(v);
   } else if (IsUnsignedInt(et)) {
-    std::vector<uint64_t> v(n);
-    for (size_t i = 0; i < n; ++i) GGUF_READ(r, ReadScalarBits(r, et, &v[i], "array element"));
-    out->v = std::move(v);
-  } else if (IsSignedInt(et)) {
-    std::vector<int64_t> v(n);
+    std::vector<uint64_t> v;
+    v.reserve(initial);
     for (size_t i = 0; i < n; ++i) {
       uint64_t bits = 0;
       GGUF_READ(r, ReadScalarBits(r, et, &bits, "array element"));
-      v[i] = SignExtend(bits, et);
+      v.push_back(bits);
+    }
+    out->v = std::move(v);
+  } else if (IsSignedInt(et)) {
+    std::vector<int64_t> v;
+    v.reserve(initial);
+    for (size_t i = 0; i < n; ++i) {
+      uint64_t bits = 0;
+      GGUF_READ(r, ReadScalarBits(r, et, &bits, "array element"));
+      v.push_back(SignExtend(bits, et));
     }
     out->v = std::move(v);
   } else {  // f32, f64
-    std::vector<double> v(n);
+    std::vector<double> v;
+    v.reserve(initial);
     for (size_t i = 0; i < n; ++i) {
       uint64_t bits = 0;
       GGUF_READ(r, ReadScalarBits(r, et, &bits, "array element"));
-      v[i] = BitsToDouble(bits, et);
+      v.push_back(BitsToDouble(bits, et));
     }
     out->v = std::move(v);
   }
@@ -522,8 +545,8 @@ Status GgufFile::Parse() {
   }
 
   // Metadata.
-  metadata_.reserve(static_cast<size_t>(kv_count));
-  metadata_index_.reserve(static_cast<size_t>(kv_count));
+  metadata_.reserve(InitialReserve(kv_count));
+  metadata_index_.reserve(InitialReserve(kv_count));
   for (uint64_t i = 0; i < kv_count; ++i) {
     r.set_context("metadata entry #" + std::to_string(i));
     std::string key;
@@ -566,8 +589,8 @@ Status GgufFile::Parse() {
     return r.Corrupt("tensor count " + std::to_string(tensor_count) + " cannot fit in the " +
                      std::to_string(r.remaining()) + " bytes left after the metadata");
   }
-  tensors_.reserve(static_cast<size_t>(tensor_count));
-  tensor_index_.reserve(static_cast<size_t>(tensor_count));
+  tensors_.reserve(InitialReserve(tensor_count));
+  tensor_index_.reserve(InitialReserve(tensor_count));
   for (uint64_t i = 0; i < tensor_count; ++i) {
     r.set_context("tensor info #" + std::to_string(i));
     GgufTensor t;
