@@ -10,9 +10,22 @@ packages=(
   nlohmann-json3-dev              # JSON (CLI output, fixtures, server)
   libcli11-dev                    # CLI parsing
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-numpy           # tools/make_gemma_gguf.py (test models)
+  python3 python3-numpy           # test scripts
+  libsimdjson-dev                 # fast tokenizer.json parsing
+  libsentencepiece-dev            # tokenizer benchmark peer (bench only)
+  libboost-dev libssl-dev         # gemma-server: Beast/Asio HTTP + WebSocket
+  libtomlplusplus-dev             # server config
+  libjwt-dev                      # JWT auth
+  prometheus                      # promtool checks /metrics in tests
   clang clang-format clang-tidy   # lint + sanitizers
 )
+
+# Node.js + npm run the reference tools in tests (OpenAI SDK, HF tokenizers).
+# Machines that already have them (e.g. from NodeSource) keep theirs: Debian's
+# npm package would conflict with a non-Debian nodejs.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
