@@ -104,7 +104,13 @@ std::string Printable(std::string_view s, size_t max = 96) {
   return out;
 }
 
-std::string Quoted(std::string_view s) { return "'" + Printable(s) + "'"; }
+// Built by appending: GCC 12's -Wrestrict misfires on "'" + std::string&&.
+std::string Quoted(std::string_view s) {
+  std::string out = "'";
+  out += Printable(s);
+  out += '\'';
+  return out;
+}
 
 // Strict UTF-8 (no overlongs, surrogates or code points above U+10FFFF), no NUL.
 bool IsValidName(std::string_view s) {
@@ -254,19 +260,19 @@ class Reader {
 bool ReadScalarBits(Reader& r, GgufType t, uint64_t* bits, const char* field) {
   switch (ScalarBytes(t)) {
     case 1: {
-      uint8_t v;
+      uint8_t v = 0;
       if (!r.ReadUInt(&v, field)) return false;
       *bits = v;
       return true;
     }
     case 2: {
-      uint16_t v;
+      uint16_t v = 0;
       if (!r.ReadUInt(&v, field)) return false;
       *bits = v;
       return true;
     }
     case 4: {
-      uint32_t v;
+      uint32_t v = 0;
       if (!r.ReadUInt(&v, field)) return false;
       *bits = v;
       return true;

@@ -22,6 +22,7 @@ const char* kModels[] = {
     "models/variants/gemma2-gqa-win4-f32.gguf",
     "models/variants/gemma3-gqa-win5-f32.gguf",
     "models/variants/gemma3-gqa-win5-q8_0.gguf",
+    "models/variants/gemma3-tiny-bf16.gguf",
 };
 
 class ConsistencyTest : public ::testing::TestWithParam<const char*> {};
@@ -116,7 +117,7 @@ INSTANTIATE_TEST_SUITE_P(Models, ConsistencyTest, ::testing::ValuesIn(kModels), 
 
 // The same float weights stored as F16 / Q8_0 / Q4_0 give logits that track
 // F32. Measured as RMS(diff) / RMS(F32 logits); bounds follow from each type's
-// weight rounding (F16 ~5e-4 relative, Q8_0 ~0.4%, Q4_0 ~7% per weight, which
+// weight rounding (F16 ~5e-4 relative, BF16 ~4e-3, Q8_0 ~0.4%, Q4_0 ~7% per weight, which
 // compound through the layers: this random model amplifies weight noise ~10x;
 // measured 0.0013 / 0.045 / 0.56).
 // Exact agreement with llama.cpp for these types is the golden tests' job.
@@ -131,6 +132,7 @@ TEST(WeightTypes, QuantizedSiblingsTrackF32) {
   for (float v : ref) ref_sq += static_cast<double>(v) * v;
   const std::pair<const char*, double> siblings[] = {
       {"models/variants/mha-hd48-f16.gguf", 0.01},
+      {"models/variants/mha-hd48-bf16.gguf", 0.1},
       {"models/variants/mha-hd48-q8_0.gguf", 0.1},
       {"models/variants/mha-hd48-q4_0.gguf", 0.8},
   };

@@ -1,0 +1,91 @@
+// Per-request state of the scheduler: one Sequence from Submit to on_finish.
+// Everything after construction happens on the scheduler thread, so nothing
+// here is synchronised. Turning a logits row into events (sample, logprobs,
+// detokenize, stop strings, finish conditions) lives here, apart from the
+// batching loop, and follows Session::Generate step for step: the same seed
+// must give the same tokens and text whether a request runs in a Session or
+// in a batch.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/stop_matcher.h"
+#include "runtime/sampler.h"
+#include "scheduler.h"
+
+namespace gemma::server::internal {
+
+using Clock = std::chrono::steady_clock;
+
+// Read-only facts and scratch shared by all sequences of one scheduler (used on
+// the scheduler thread only).
+struct StepContext {
+  const Tokenizer* tokenizer = nullptr;
+  size_t n_vocab = 0;
+  size_t context_length = 0;  // KV positions per sequence
+  int32_t eos = -1, eot = -1;
+  std::vector<float> row_copy;  // n_vocab: Sample() modifies its input, logprobs need the raw row
+};
+
+// Most alternatives a request may ask for (OpenAI's top_logprobs limit). Bounds
+// the per-token work one request can add to every step.
+inline constexpr int kMaxTopLogprobs = 20;
+
+// log-softmax of `row` at `token`, and the `k` most likely tokens of the row
+// (by logit descending, lower id first on ties, as greedy sampling picks)
+// with their log-probabilities. *top keeps its capacity.
+float LogSoftmaxAndTop(const float* row, size_t n, int32_t token, int k, std::vector<TokenLogprob>* top);
+
+struct Sequence {
+  Sequence(RequestId id, GenerationRequest req, Clock::time_point submitted)
+      : id(id), req(std::move(req)), submitted(submitted) {}
+
+  // Takes KV slot `slot` (cleared) and builds the sampler, detokenizer and
+  // stop matcher. Fails only when the sampler cannot allocate.
+  Status Start(const StepContext& ctx, int32_t slot);
+
+  bool prefilling() const { return prefilled < req.prompt.size(); }
+  // The token to feed at `pos` in decode phase (sampled in the last step).
+  bool decoding() const { return !prefilling() && next_token >= 0; }
+
+  // Handles the logits produced after the last prompt token or a decode
+  // token: samples, emits a TokenEvent and finishes the request when a stop
+  // condition holds. `row` may be modified. Returns true when finished.
+  bool OnLogits(float* row, StepContext& ctx);
+
+  // Calls on_finish (exactly once; later calls do nothing). Held-back text is
+  // released unless the request was cancelled, failed or ended at a stop
+  // string.
+  void Finish(FinishReason reason, Status error = Status::Ok());
+
+  const RequestId id;
+  GenerationRequest req;
+  const Clock::time_point submitted;
+  std::optional<Clock::time_point> scheduled;  // first admitted into a slot
+
+  int32_t slot = -1;
+  size_t prefilled = 0;     // prompt tokens placed into a batch so far
+  int32_t pos = 0;          // positions of this slot's KV cache used (incl. the current batch)
+  int32_t next_token = -1;  // sampled, waiting to be fed (decode phase)
+  size_t generated = 0;     // tokens emitted through on_token
+  bool finished = false;
+
+ private:
+  // Run the detokenizer's and the stop matcher's held-back text out into
+  // shown_. Returns true when that text completes a stop string.
+  bool FlushText();
+
+  std::optional<Sampler> sampler_;
+  std::optional<StreamingDetokenizer> detok_;
+  std::optional<StopMatcher> stops_;
+  std::string piece_, shown_;  // reused every token (capacity reserved in Start)
+  TokenEvent event_;           // reused every token: no allocation once warm
+  bool hit_stop_string_ = false;
+  double time_to_first_token_ = 0;
+};
+
+}  // namespace gemma::server::internal
