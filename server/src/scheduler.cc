@@ -46,25 +46,25 @@ struct Scheduler::Impl {
   std::vector<RequestId> cancels;
   std::vector<int32_t> free_slots;
   RequestId next_id = 1;
-  size_t outstanding = 0;  // accepted requests whose on_finish has not returned
-  bool accepting = true;   // false once Drain or the destructor started
-  bool cancel_all = false; // Drain timed out: cancel everything at the next step
-  bool stop = false;       // destructor: cancel everything, then exit
+  size_t outstanding = 0;   // accepted requests whose on_finish has not returned
+  bool accepting = true;    // false once Drain or the destructor started
+  bool cancel_all = false;  // Drain timed out: cancel everything at the next step
+  bool stop = false;        // destructor: cancel everything, then exit
   SchedulerStats published;
 
   // --- Scheduler thread only. ---
   internal::StepContext step;
-  std::vector<std::unique_ptr<Sequence>> by_slot;  // owner of each admitted sequence
-  std::vector<Sequence*> active;                   // admitted, in admission order
+  std::vector<std::unique_ptr<Sequence>> by_slot;            // owner of each admitted sequence
+  std::vector<Sequence*> active;                             // admitted, in admission order
   std::vector<std::unique_ptr<Sequence>> admitted, dropped;  // moved out of the queue this step
   std::vector<RequestId> step_cancels;
-  std::vector<int32_t> freed;          // slots to return at the end of the step
+  std::vector<int32_t> freed;  // slots to return at the end of the step
   std::vector<BatchToken> batch;
-  std::vector<Sequence*> row_owner;    // logits row j belongs to row_owner[j]
+  std::vector<Sequence*> row_owner;  // logits row j belongs to row_owner[j]
   std::vector<float> logits;
-  size_t decode_cursor = 0;            // rotates decode order if the budget is short
-  size_t finished_this_step = 0;       // on_finish calls not yet subtracted from outstanding
-  bool cancel_everything = false;      // this step cancels every request (stop or Drain timeout)
+  size_t decode_cursor = 0;        // rotates decode order if the budget is short
+  size_t finished_this_step = 0;   // on_finish calls not yet subtracted from outstanding
+  bool cancel_everything = false;  // this step cancels every request (stop or Drain timeout)
   uint64_t steps = 0, tokens_generated = 0, prompt_tokens = 0;
 
   std::thread thread;
@@ -173,8 +173,9 @@ StatusOr<RequestId> Scheduler::Submit(GenerationRequest request) {
     }
   }
   if (request.top_logprobs < 0 || request.top_logprobs > internal::kMaxTopLogprobs) {
-    return InvalidArgument("top_logprobs must be in [0, " + std::to_string(internal::kMaxTopLogprobs) +
-                           "] (got " + std::to_string(request.top_logprobs) + ")");
+    return InvalidArgument("top_logprobs must be in [0, " +
+                           std::to_string(internal::kMaxTopLogprobs) + "] (got " +
+                           std::to_string(request.top_logprobs) + ")");
   }
   // Validates the sampling parameters without sizing vocabulary buffers;
   // the real sampler is built at admission, so queued requests stay small.
@@ -184,7 +185,9 @@ StatusOr<RequestId> Scheduler::Submit(GenerationRequest request) {
   std::lock_guard<std::mutex> lock(m.mu);
   if (!m.accepting) return Cancelled("scheduler is shutting down");
   // Requests that will get a free slot at the next step are not "waiting".
-  if (m.queue.size() >= m.options.max_queue + m.free_slots.size()) {
+  const size_t ahead = m.queue.size() + 1;  // this request included
+  const size_t waiting = ahead > m.free_slots.size() ? ahead - m.free_slots.size() : 0;
+  if (waiting > m.options.max_queue) {
     return ResourceExhausted("request queue is full (" + std::to_string(m.options.max_queue) +
                              " waiting)");
   }
@@ -211,9 +214,11 @@ void Scheduler::Drain(double timeout_seconds) {
   std::unique_lock<std::mutex> lock(m.mu);
   m.accepting = false;
   auto nothing_left = [&] { return m.outstanding == 0; };
-  const auto deadline =
-      Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                         std::chrono::duration<double>(std::max(0.0, timeout_seconds)));
+  // Clamped so that an infinite or absurd timeout cannot overflow the clock;
+  // NaN counts as 0.
+  const double seconds = timeout_seconds > 0 ? std::min(timeout_seconds, 1e9) : 0.0;
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(seconds));
   if (m.idle.wait_until(lock, deadline, nothing_left)) return;
   m.cancel_all = true;
   m.wake.notify_one();
@@ -365,7 +370,8 @@ void Scheduler::Impl::RunBatch() {
     for (const BatchToken& b : batch) {
       Sequence* s = by_slot[static_cast<size_t>(b.seq)].get();
       if (s != nullptr && !s->finished) {
-        s->Finish(FinishReason::kLength, Internal("scheduler: forward pass failed: " + st.ToString()));
+        s->Finish(FinishReason::kLength,
+                  Internal("scheduler: forward pass failed: " + st.ToString()));
         Retire(s);
       }
     }

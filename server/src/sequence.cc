@@ -8,7 +8,8 @@
 
 namespace gemma::server::internal {
 
-float LogSoftmaxAndTop(const float* row, size_t n, int32_t token, int k, std::vector<TokenLogprob>* top) {
+float LogSoftmaxAndTop(const float* row, size_t n, int32_t token, int k,
+                       std::vector<TokenLogprob>* top) {
   // Shift by the maximum so exp() cannot overflow; sum in double so a
   // 256k-entry vocabulary loses no precision.
   float max = -std::numeric_limits<float>::infinity();
@@ -105,10 +106,9 @@ bool Sequence::OnLogits(float* row, StepContext& ctx) {
 
   if (hit_stop_string_) {
     Finish(FinishReason::kStop);
-  } else if (generated >= req.options.max_tokens) {
-    Finish(FinishReason::kLength);
-  } else if (static_cast<size_t>(pos) >= ctx.context_length) {
-    // No position left to feed the token: the context is full.
+  } else if (generated >= req.options.max_tokens ||
+             static_cast<size_t>(pos) >= ctx.context_length) {
+    // max_tokens reached, or no position is left to feed the token to.
     Finish(FinishReason::kLength);
   } else {
     next_token = next;

@@ -38,7 +38,8 @@ inline constexpr int kMaxTopLogprobs = 20;
 // log-softmax of `row` at `token`, and the `k` most likely tokens of the row
 // (by logit descending, lower id first on ties, as greedy sampling picks)
 // with their log-probabilities. *top keeps its capacity.
-float LogSoftmaxAndTop(const float* row, size_t n, int32_t token, int k, std::vector<TokenLogprob>* top);
+float LogSoftmaxAndTop(const float* row, size_t n, int32_t token, int k,
+                       std::vector<TokenLogprob>* top);
 
 struct Sequence {
   Sequence(RequestId id, GenerationRequest req, Clock::time_point submitted)

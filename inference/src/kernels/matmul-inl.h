@@ -23,6 +23,9 @@
 //                     saturation: 2 * 128 * 127 < 32767); Q4_0 uses nibbles x x
 //                     (2 * 15 * 127 < 32767) minus 8 * sum(x).
 //   everything else:  Highway PromoteTo(int16) + ReorderWidenMulAccumulate.
+// On AVX3_DL, Q8_0 / Q4_0 rows whose block count is a multiple of 4 take the
+// 512-bit path in namespace z512 instead (groups of 4 blocks per zmm, see
+// there); the tiles above remain for other targets and odd widths.
 // Float weights (F32, F16, BF16) are widened to f32 on the fly and multiplied
 // with f32 activations using FMA.
 
@@ -73,6 +76,15 @@ HWY_INLINE float BlockScale(const uint8_t* p) {
   std::memcpy(&h, p, 2);
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
   return _cvtsh_ss(h);  // F16C is part of Highway's AVX2 target
+#elif HWY_TARGET == HWY_WASM
+  // Inline (F16ToF32 is out of line): (h & 0x7fff) << 13 read as f32 and
+  // scaled by 2^112 is exact for every finite half, subnormals included.
+  if ((h & 0x7c00u) == 0x7c00u) return gemma::F16ToF32(h);  // inf / NaN
+  const uint32_t bits = static_cast<uint32_t>(h & 0x7fffu) << 13;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  f *= 5.192296858534828e33f;  // 2^112
+  return (h & 0x8000u) ? -f : f;
 #else
   return gemma::F16ToF32(h);
 #endif
@@ -195,6 +207,79 @@ struct Q4Ops {
   static HWY_INLINE W LoadW(const uint8_t* wqs) { return W{UnpackNibbles(wqs)}; }
   static HWY_INLINE VI Dot(const W& w, const X& x) {
     return VI{_mm256_sub_epi32(SumPairs16(_mm256_maddubs_epi16(w.u, x.x)), x.corr)};
+  }
+};
+
+#elif HWY_TARGET == HWY_WASM
+// WASM SIMD128: i32x4.dot_i16x8_s on sign-extended bytes. The activations of
+// a block are widened to int16 once (LoadX) and reused by the 4 rows of a
+// tile; weights are loaded 16 bytes at a time and widened in registers.
+struct WasmX {
+  hn::Vec128<int16_t> a, b, c, d;  // elements 0..7, 8..15, 16..23, 24..31
+};
+HWY_INLINE WasmX WidenX(const uint8_t* xqs) {
+  const hn::Full128<int8_t> d8;
+  const hn::Full128<int16_t> d16;
+  const hn::Full64<int8_t> h8;
+  const auto lo = hn::LoadU(d8, reinterpret_cast<const int8_t*>(xqs));
+  const auto hi = hn::LoadU(d8, reinterpret_cast<const int8_t*>(xqs) + 16);
+  return WasmX{hn::PromoteTo(d16, hn::LowerHalf(lo)), hn::PromoteTo(d16, hn::UpperHalf(h8, lo)),
+               hn::PromoteTo(d16, hn::LowerHalf(hi)), hn::PromoteTo(d16, hn::UpperHalf(h8, hi))};
+}
+// Sum of the 4 products of 16 int8 weights (as two i16x8 halves) with x.
+HWY_INLINE VI WasmDot(hn::Vec128<int16_t> w0, hn::Vec128<int16_t> w1, hn::Vec128<int16_t> w2,
+                      hn::Vec128<int16_t> w3, const WasmX& x) {
+  const DI di;
+  VI s0 = hn::Zero(di), s1 = hn::Zero(di);
+  s0 = hn::ReorderWidenMulAccumulate(di, w0, x.a, s0, s1);
+  VI t0 = hn::Zero(di);
+  t0 = hn::ReorderWidenMulAccumulate(di, w1, x.b, t0, s1);
+  s0 = hn::ReorderWidenMulAccumulate(di, w2, x.c, s0, s1);
+  t0 = hn::ReorderWidenMulAccumulate(di, w3, x.d, t0, s1);
+  return hn::Add(s0, t0);
+}
+struct Q8Ops {
+  static constexpr size_t kBlockBytes = sizeof(BlockQ8_0);
+  using X = WasmX;
+  struct W {
+    hn::Vec128<int8_t> lo, hi;
+  };
+  static HWY_INLINE X LoadX(const uint8_t* xqs) { return WidenX(xqs); }
+  static HWY_INLINE W LoadW(const uint8_t* wqs) {
+    const hn::Full128<int8_t> d8;
+    return W{hn::LoadU(d8, reinterpret_cast<const int8_t*>(wqs)),
+             hn::LoadU(d8, reinterpret_cast<const int8_t*>(wqs) + 16)};
+  }
+  static HWY_INLINE VI Dot(const W& w, const X& x) {
+    const hn::Full128<int16_t> d16;
+    const hn::Full64<int8_t> h8;
+    return WasmDot(
+        hn::PromoteTo(d16, hn::LowerHalf(w.lo)), hn::PromoteTo(d16, hn::UpperHalf(h8, w.lo)),
+        hn::PromoteTo(d16, hn::LowerHalf(w.hi)), hn::PromoteTo(d16, hn::UpperHalf(h8, w.hi)), x);
+  }
+};
+struct Q4Ops {
+  static constexpr size_t kBlockBytes = sizeof(BlockQ4_0);
+  using X = WasmX;
+  struct W {
+    hn::Vec128<int8_t> lo, hi;  // elements 0..15 and 16..31, minus 8
+  };
+  static HWY_INLINE X LoadX(const uint8_t* xqs) { return WidenX(xqs); }
+  static HWY_INLINE W LoadW(const uint8_t* wqs) {
+    const hn::Full128<uint8_t> du8;
+    const hn::Full128<int8_t> d8;
+    const auto q = hn::LoadU(du8, wqs);
+    const auto k8 = hn::Set(d8, 8);
+    const auto lo = hn::BitCast(d8, hn::And(q, hn::Set(du8, 0x0F)));
+    const auto hi = hn::BitCast(d8, hn::ShiftRight<4>(hn::BitCast(hn::Full128<uint16_t>(), q)));
+    return W{hn::Sub(lo, k8), hn::Sub(hn::And(hi, hn::Set(d8, 0x0F)), k8)};
+  }
+  static HWY_INLINE VI Dot(const W& w, const X& x) {
+    const hn::Full128<int16_t> d16;
+    const hn::Full64<int8_t> h8;
+    return WasmDot(
+        hn::PromoteTo(d16, hn::LowerHalf(w.lo)), hn::PromoteTo(d16, hn::UpperHalf(h8, w.lo)),
+        hn::PromoteTo(d16, hn::LowerHalf(w.hi)), hn::PromoteTo(d16, hn::UpperHalf(h8, w.hi)), x);
   }
 };
 
@@ -365,7 +450,7 @@ HWY_INLINE __m512i Tbl(const uint8_t* t) { return _mm512_load_si512(t); }
 // acc += u8 x s8 dot products of 4-byte groups. Highway 1.0.3's AVX3_DL target
 // lacks "avx512vnni", so the intrinsic is unavailable; zmm forms are EVEX.
 HWY_INLINE __m512i Dp(__m512i acc, __m512i u, __m512i s) {
-  asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "vm"(s));
+  asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(s));
   return acc;
 }
 
@@ -463,11 +548,12 @@ HWY_NOINLINE void ZTile(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
     for (size_t t = 0; t < kT; ++t) {
       const uint8_t* xp = x + t * xs;
       const __m512 dx = _mm512_broadcast_f32x4(_mm_loadu_ps(reinterpret_cast<const float*>(xp + kXD)));
+      const __m512i xa = Ld(xp), xb = Ld(xp + 64);
+      const __m512i c = _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xp + kXC)));
 #pragma GCC unroll 16
       for (size_t r = 0; r < kR; ++r) {
-        __m512i s = _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xp + kXC)));
-        s = Dp(s, W[r].a, Ld(xp));
-        s = Dp(s, W[r].b, Ld(xp + 64));
+        __m512i s = Dp(c, W[r].a, xa);
+        s = Dp(s, W[r].b, xb);
         a[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(W[r].d, dx), a[r][t]);
       }
     }
@@ -479,27 +565,36 @@ HWY_NOINLINE void ZTile(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
   }
 }
 
-// Scratch for repacked activations, per thread.
+// Scratch for repacked activations, per thread (freed when the thread exits).
+struct XBuf {
+  uint8_t* p = nullptr;
+  size_t cap = 0;
+  ~XBuf() { ::operator delete[](p, std::align_val_t{64}); }
+};
 HWY_INLINE uint8_t* XScratch(size_t bytes) {
-  static thread_local uint8_t* buf = nullptr;
-  static thread_local size_t cap = 0;
-  if (bytes > cap) {
-    ::operator delete[](buf, std::align_val_t{64});
-    cap = bytes + bytes / 4;
-    buf = static_cast<uint8_t*>(::operator new[](cap, std::align_val_t{64}));
+  static thread_local XBuf buf;
+  if (bytes > buf.cap) {
+    ::operator delete[](buf.p, std::align_val_t{64});
+    buf.p = nullptr;
+    buf.cap = bytes + bytes / 4;
+    buf.p = static_cast<uint8_t*>(::operator new[](buf.cap, std::align_val_t{64}));
   }
+  return buf.p;
+}
+
+// Decode (and small batches) use a fixed per-thread buffer, so decoding never
+// touches the heap (tests/model/no_alloc_test.cc): 64 KiB holds one token of
+// up to 52K columns.
+constexpr size_t kStaticX = 64 * 1024;
+HWY_INLINE uint8_t* StaticX() {
+  alignas(64) static thread_local uint8_t buf[kStaticX];
   return buf;
 }
 
-#ifndef GZ_TOK
-#define GZ_TOK 8
-#define GZ_PR 2
-#define GZ_KB 16
-#endif
-constexpr size_t kTok = GZ_TOK;          // tokens per tile (prefill)
-constexpr size_t kPR = GZ_PR;           // rows per tile (prefill)
+constexpr size_t kTok = 8;         // tokens per tile (prefill)
+constexpr size_t kPR = 2;          // rows per tile (prefill)
 constexpr size_t kRowBlock = 32;    // rows whose weights are reused from L2 per k-block
-constexpr size_t kGroupsKB = GZ_KB;    // groups per k-block: kTok x 16 x 160 B = 20 KB of x in L1
+constexpr size_t kGroupsKB = 16;   // groups per k-block: kTok x 16 x 160 B = 20 KB of x in L1
 
 template <class QZ, size_t kR, size_t... kT>
 HWY_INLINE void ZTileT(size_t nt, const uint8_t* w, size_t row_bytes, const uint8_t* x, size_t xs,
@@ -515,7 +610,7 @@ HWY_NOINLINE void MatMulZ(const MatView& w, const uint8_t* x, size_t n_tokens, s
   const size_t nb = w.cols / kQuantBlock;
   const size_t ng = nb / kG;
   const size_t xs = ng * kXG;
-  uint8_t* xr = XScratch(n_tokens * xs);
+  uint8_t* xr = n_tokens * xs <= kStaticX ? StaticX() : XScratch(n_tokens * xs);
   ZRepackX<QZ::kShift>(x, nb * sizeof(BlockQ8_0), n_tokens, ng, xr);
   const size_t rb = w.row_bytes;
   if (n_tokens == 1) {

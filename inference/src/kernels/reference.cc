@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <numbers>
 
 namespace gemma::kernels::ref {
 
@@ -135,7 +136,7 @@ void RMSNorm(const float* x, const float* w, size_t n, float eps, float* out) {
 }
 
 void GeluTanhMul(float* gate, const float* up, size_t n) {
-  const double k = std::sqrt(2.0 / M_PI);
+  const double k = std::sqrt(2.0 / std::numbers::pi);  // not M_PI: MinGW/MSVC lack it
   for (size_t i = 0; i < n; ++i) {
     const double x = gate[i];
     const double g = 0.5 * x * (1.0 + std::tanh(k * (x + 0.044715 * x * x * x)));
@@ -143,6 +144,11 @@ void GeluTanhMul(float* gate, const float* up, size_t n) {
   }
 }
 
+#if defined(__GNUC__) && !defined(__clang__) && defined(__aarch64__)
+// GCC 12 for aarch64 crashes (ICE in vect_transform_reduction) vectorizing
+// the fmax reduction below; the scalar reference needs no vectorization.
+__attribute__((optimize("no-tree-vectorize")))
+#endif
 void Softmax(float* x, size_t n) {
   if (n == 0) return;
   double mx = x[0];

@@ -107,21 +107,28 @@ void ForwardPass::MatMuls(ThreadPool& pool, const float* x, size_t n, std::initi
       kernels::PrepareActivations(DType::kQ8_0, x + t * cols, 1, cols, cols, prepared_ + t * q8_row);
     });
   }
-  // Row chunks: small enough to balance across threads, large enough that a
-  // task streams a few tens of KB of weights.
-  const size_t chunk = n == 1 ? 64 : 32;
-  size_t first_task[4] = {0, 0, 0, 0};
+  // Row chunks: decode streams 64 rows per task (small enough to balance the
+  // memory-bound GEMV across threads). Prefill kernels re-arrange the
+  // activations once per call, so they get about four chunks per thread
+  // (multiples of 32 rows) to amortise that over more rows.
   const MatJob* job_list = jobs.begin();
   const size_t n_jobs = jobs.size();
+  size_t chunk[3] = {64, 64, 64};
+  size_t first_task[4] = {0, 0, 0, 0};
   for (size_t j = 0; j < n_jobs; ++j) {
-    first_task[j + 1] = first_task[j] + (job_list[j].w->rows + chunk - 1) / chunk;
+    if (n > 1) {
+      const size_t rows = job_list[j].w->rows;
+      const size_t target = (rows / (4 * num_threads_) + 31) / 32 * 32;
+      chunk[j] = std::clamp<size_t>(target, 32, 512);
+    }
+    first_task[j + 1] = first_task[j] + (job_list[j].w->rows + chunk[j] - 1) / chunk[j];
   }
   pool.ParallelFor(first_task[n_jobs], [&](size_t task, size_t) {
     size_t j = 0;
     while (task >= first_task[j + 1]) ++j;
     const kernels::MatView& w = *job_list[j].w;
-    const size_t r0 = (task - first_task[j]) * chunk;
-    const size_t r1 = std::min(w.rows, r0 + chunk);
+    const size_t r0 = (task - first_task[j]) * chunk[j];
+    const size_t r1 = std::min(w.rows, r0 + chunk[j]);
     const uint8_t* xin = IsQuantized(w.type) ? prepared_ : reinterpret_cast<const uint8_t*>(x);
     kernels::MatMul(w, xin, n, r0, r1, job_list[j].y, w.rows);
   });

@@ -10,6 +10,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/kernels.h"
@@ -223,6 +224,42 @@ TEST_P(KernelTest, MatMulQuantExtremes) {
     ref::MatMul(w.view, xp.data(), nt, 0, rows, yr.data(), rows);
     for (size_t i = 0; i < y.size(); ++i) {
       EXPECT_NEAR(y[i], yr[i], 1e-6 * std::fabs(yr[i]) + 1e-6) << DTypeName(type) << " i=" << i;
+    }
+  }
+}
+
+// Wide rows (as ffn_down's 16384 inputs): the AVX3_DL path splits the
+// columns into k-blocks of 16 groups of 4 blocks and the rows into blocks of
+// 32; 4224 columns give 33 groups (a partial third k-block), 70 rows a partial
+// row block, 19 tokens a partial token tile; 1 token is the decode path.
+TEST_P(KernelTest, MatMulQuantWideRows) {
+  for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
+    SCOPED_TRACE(DTypeName(type));
+    const size_t rows = 70, cols = 4224, max_tok = 19;
+    Weights w = MakeWeights(type, rows, cols, 2, rng_);
+    std::vector<float> x = MakeActivations(max_tok, cols, rng_);
+    const size_t pb = PreparedRowBytes(type, cols);
+    std::vector<uint8_t> xp(max_tok * pb);
+    PrepareActivations(type, x.data(), max_tok, cols, cols, xp.data());
+    for (size_t nt : {size_t{1}, size_t{2}, max_tok}) {
+      for (const auto& range : {std::pair<size_t, size_t>{0, rows}, {5, 43}}) {
+        std::vector<float> y(nt * rows, std::numeric_limits<float>::quiet_NaN());
+        MatMul(w.view, xp.data(), nt, range.first, range.second, y.data(), rows);
+        for (size_t t = 0; t < nt; ++t) {
+          for (size_t r = 0; r < rows; ++r) {
+            const float got = y[t * rows + r];
+            if (r < range.first || r >= range.second) {
+              ASSERT_TRUE(std::isnan(got)) << "wrote outside range r=" << r << " t=" << t;
+              continue;
+            }
+            double asum = 0.0;
+            const double want =
+                ref::DotRow(type, w.view.data + r * w.view.row_bytes, xp.data() + t * pb, cols, &asum);
+            ASSERT_LE(std::fabs(got - want), kMatMulRelTol * asum)
+                << "nt=" << nt << " r=" << r << " t=" << t << " got=" << got << " want=" << want;
+          }
+        }
+      }
     }
   }
 }

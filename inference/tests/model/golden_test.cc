@@ -49,6 +49,9 @@ std::vector<GoldenCase> LoadCases() {
   return cases;
 }
 
+// Keeps test names readable in ctest (gtest would print the struct's bytes).
+void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.name; }
+
 class GoldenTest : public ::testing::TestWithParam<GoldenCase> {};
 
 void CheckCase(const GoldenCase& g, const std::string& target) {
@@ -116,6 +119,8 @@ struct RoundedCase {
   const char* golden_model;
   float atol;
 };
+
+void PrintTo(const RoundedCase& c, std::ostream* os) { *os << c.variant; }
 
 class RoundedWeights : public ::testing::TestWithParam<RoundedCase> {};
 
