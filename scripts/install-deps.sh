@@ -11,12 +11,16 @@ packages=(
   libcli11-dev                    # CLI parsing
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy           # test scripts
+  python3-jinja2                  # chat-template reference (tokenizer tests)
   libsimdjson-dev                 # fast tokenizer.json parsing
   libsentencepiece-dev            # tokenizer benchmark peer (bench only)
   libboost-dev libssl-dev         # gemma-server: Beast/Asio HTTP + WebSocket
   libtomlplusplus-dev             # server config
   libjwt-dev                      # JWT auth
   prometheus                      # promtool checks /metrics in tests
+  python3-yaml                    # CI workflow + deploy manifest checks (ctest label cross)
+  emscripten                      # gemma-wasm
+  chromium                        # browser tests (headless, driven by playwright-core)
   clang clang-format clang-tidy   # lint + sanitizers
 )
 

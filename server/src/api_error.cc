@@ -2,13 +2,15 @@
 
 namespace gemma::server {
 
-nlohmann::json ApiError::ToJson() const {
-  nlohmann::json e;
+nlohmann::ordered_json ApiError::ToJson() const {
+  nlohmann::ordered_json e;
   e["message"] = message;
   e["type"] = type;
-  e["param"] = param.empty() ? nlohmann::json(nullptr) : nlohmann::json(param);
-  e["code"] = code.empty() ? nlohmann::json(nullptr) : nlohmann::json(code);
-  return {{"error", std::move(e)}};
+  e["param"] = param.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(param);
+  e["code"] = code.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(code);
+  nlohmann::ordered_json out;
+  out["error"] = std::move(e);
+  return out;
 }
 
 HttpReply ApiError::ToReply() const {
@@ -24,8 +26,8 @@ ApiError BadRequest(std::string message, std::string param, std::string code) {
 }
 
 ApiError Unauthorized(std::string message) {
-  return {401, std::move(message), "invalid_request_error", "", "invalid_api_key",
-          {{"WWW-Authenticate", "Bearer"}}};
+  return {401, std::move(message), "invalid_request_error",
+          "",  "invalid_api_key",  {{"WWW-Authenticate", "Bearer"}}};
 }
 
 ApiError NotFound(std::string message, std::string code) {

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,7 +28,7 @@ struct ApiError {
   std::string code;   // empty = null
   Headers headers;    // e.g. Retry-After
 
-  nlohmann::json ToJson() const;
+  nlohmann::ordered_json ToJson() const;
   HttpReply ToReply() const;
 };
 

@@ -15,8 +15,8 @@ std::string DemoModelPath() {
 AppState::AppState(ServerConfig config, std::unique_ptr<Authenticator> auth)
     : config_(std::move(config)), auth_(std::move(auth)) {
   if (config_.rate_limit_enabled) {
-    limiter_ = std::make_unique<RateLimiter>(config_.max_requests_per_minute,
-                                             config_.rate_limit_burst);
+    limiter_ =
+        std::make_unique<RateLimiter>(config_.max_requests_per_minute, config_.rate_limit_burst);
   }
   model_path_ = config_.model_path;
   if (model_path_.empty()) {

@@ -127,7 +127,8 @@ AuthResult Authenticator::VerifyJwt(const std::string& token, int64_t now) const
   if (!jwt_enabled_) return Fail("JWT authentication is not enabled");
   const size_t d1 = token.find('.');
   const size_t d2 = token.find('.', d1 + 1);
-  if (d1 == std::string::npos || d2 == std::string::npos || token.find('.', d2 + 1) != std::string::npos) {
+  if (d1 == std::string::npos || d2 == std::string::npos ||
+      token.find('.', d2 + 1) != std::string::npos) {
     return Fail("Malformed JWT");
   }
   std::string header_text, payload_text;
@@ -139,7 +140,8 @@ AuthResult Authenticator::VerifyJwt(const std::string& token, int64_t now) const
   nlohmann::json claims = nlohmann::json::parse(payload_text, nullptr, false);
   if (!header.is_object() || !claims.is_object()) return Fail("Malformed JWT: bad JSON");
   auto alg_it = header.find("alg");
-  const std::string alg = alg_it != header.end() && alg_it->is_string() ? alg_it->get<std::string>() : "";
+  const std::string alg =
+      alg_it != header.end() && alg_it->is_string() ? alg_it->get<std::string>() : "";
 
   // The key is chosen by the configured algorithm, never by the token alone:
   // an RS256 public key is never used as an HMAC secret, and "none" never passes.
@@ -155,8 +157,9 @@ AuthResult Authenticator::VerifyJwt(const std::string& token, int64_t now) const
     return Fail("JWT algorithm '" + alg + "' is not accepted");
   }
   jwt_t* jwt = nullptr;
-  const int rc = jwt_decode(&jwt, token.c_str(), reinterpret_cast<const unsigned char*>(key->data()),
-                            static_cast<int>(key->size()));
+  const int rc =
+      jwt_decode(&jwt, token.c_str(), reinterpret_cast<const unsigned char*>(key->data()),
+                 static_cast<int>(key->size()));
   const bool alg_ok = rc == 0 && jwt != nullptr && jwt_get_alg(jwt) == expected;
   if (jwt != nullptr) jwt_free(jwt);
   if (!alg_ok) return Fail("Invalid JWT signature");

@@ -30,7 +30,8 @@ class Section {
     if (n == nullptr) return Status::Ok();
     auto v = n->value_exact<int64_t>();
     if (!v || *v < min || *v > max) {
-      return Bad(*n, key, "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+      return Bad(*n, key,
+                 "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
     }
     *out = *v;
     return Status::Ok();
@@ -153,8 +154,8 @@ Status ParseSections(const toml::table& root, const std::string& src, const std:
   GEMMA_RETURN_IF_ERROR(s.Integer("max_body_bytes", 1, int64_t{1} << 32, &c->max_body_bytes));
   GEMMA_RETURN_IF_ERROR(s.StringArray("cors_origins", &c->cors_origins));
   GEMMA_RETURN_IF_ERROR(s.Double("drain_timeout_seconds", 0, 86400, &c->drain_timeout_seconds));
-  GEMMA_RETURN_IF_ERROR(s.Integer("max_pending_stream_bytes", 1024, int64_t{1} << 32,
-                                  &c->max_pending_stream_bytes));
+  GEMMA_RETURN_IF_ERROR(
+      s.Integer("max_pending_stream_bytes", 1024, int64_t{1} << 32, &c->max_pending_stream_bytes));
   GEMMA_RETURN_IF_ERROR(s.Bool("log_requests", &c->log_requests));
   GEMMA_RETURN_IF_ERROR(s.CheckUnknown());
 
@@ -251,7 +252,8 @@ Status FinalizeConfig(ServerConfig* c) {
     }
   }
   if (!c->api_keys_file.empty()) {
-    GEMMA_ASSIGN_OR_RETURN(std::string text, ReadFile(c->api_keys_file, "[security] api_keys_file"));
+    GEMMA_ASSIGN_OR_RETURN(std::string text,
+                           ReadFile(c->api_keys_file, "[security] api_keys_file"));
     std::istringstream lines(text);
     std::string line;
     while (std::getline(lines, line)) {
@@ -262,20 +264,21 @@ Status FinalizeConfig(ServerConfig* c) {
   }
   for (const std::string& k : c->api_keys) {
     if (k.size() < 8 || k.find_first_of(" \t\r\n") != std::string::npos) {
-      return InvalidArgument("[security] api_keys: every key must be at least 8 characters, "
-                             "without spaces");
+      return InvalidArgument(
+          "[security] api_keys: every key must be at least 8 characters, "
+          "without spaces");
     }
   }
   if (!c->jwt_hs256_secret_file.empty()) {
-    GEMMA_ASSIGN_OR_RETURN(std::string s, ReadFile(c->jwt_hs256_secret_file,
-                                                   "[security.jwt] hs256_secret_file"));
+    GEMMA_ASSIGN_OR_RETURN(std::string s,
+                           ReadFile(c->jwt_hs256_secret_file, "[security.jwt] hs256_secret_file"));
     c->jwt.hs256_secret = Trim(s);
     c->jwt_hs256_secret_file.clear();
   }
   if (!c->jwt_rs256_public_key_file.empty()) {
-    GEMMA_ASSIGN_OR_RETURN(c->jwt.rs256_public_key,
-                           ReadFile(c->jwt_rs256_public_key_file,
-                                    "[security.jwt] rs256_public_key_file"));
+    GEMMA_ASSIGN_OR_RETURN(
+        c->jwt.rs256_public_key,
+        ReadFile(c->jwt_rs256_public_key_file, "[security.jwt] rs256_public_key_file"));
     c->jwt_rs256_public_key_file.clear();
   }
   if (!c->jwt.hs256_secret.empty() && c->jwt.hs256_secret.size() < 32) {

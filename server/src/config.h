@@ -25,40 +25,40 @@ struct JwtConfig {
 struct ServerConfig {
   // [server]
   std::string host = "127.0.0.1";
-  int port = 8080;                      // 0 = any free port (printed at start-up)
-  int timeout_seconds = 60;             // reading a request, writing a response, idle keep-alive
-  size_t max_connections = 4096;        // open connections; more are answered 503 and closed
-  size_t io_threads = 2;                // Asio threads (never run inference)
-  size_t max_body_bytes = 1 << 20;      // request body limit (413 beyond)
+  int port = 8080;                        // 0 = any free port (printed at start-up)
+  int timeout_seconds = 60;               // reading a request, writing a response, idle keep-alive
+  size_t max_connections = 4096;          // open connections; more are answered 503 and closed
+  size_t io_threads = 2;                  // Asio threads (never run inference)
+  size_t max_body_bytes = 1 << 20;        // request body limit (413 beyond)
   std::vector<std::string> cors_origins;  // allowed Origins; "*" = any; empty = no CORS
-  double drain_timeout_seconds = 30;    // SIGTERM: time in-flight requests get to finish
+  double drain_timeout_seconds = 30;      // SIGTERM: time in-flight requests get to finish
   size_t max_pending_stream_bytes = 4 << 20;  // unsent stream bytes before a slow client is dropped
-  bool log_requests = false;            // one line per request on stderr
+  bool log_requests = false;                  // one line per request on stderr
 
   // [model]
-  std::string model_path;               // empty = the bundled demo model
+  std::string model_path;  // empty = the bundled demo model
   std::string model_format = "gguf";
 
   // [inference]
-  size_t max_batch_size = 8;            // concurrent sequences
-  size_t max_sequence_length = 0;       // per sequence; 0 = min(model, 4096)
-  size_t max_queue = 64;                // waiting requests; beyond: 503
+  size_t max_batch_size = 8;       // concurrent sequences
+  size_t max_sequence_length = 0;  // per sequence; 0 = min(model, 4096)
+  size_t max_queue = 64;           // waiting requests; beyond: 503
   size_t max_batch_tokens = 512;
   size_t prefill_chunk = 128;
-  size_t threads = 0;                   // engine threads; 0 = all cores
-  std::string kv_cache_type = "f32";    // "f32" or "f16"
-  size_t default_max_tokens = 256;      // when a request gives no max_tokens
-  size_t max_n = 16;                    // largest "n" a request may ask for
+  size_t threads = 0;                 // engine threads; 0 = all cores
+  std::string kv_cache_type = "f32";  // "f32" or "f16"
+  size_t default_max_tokens = 256;    // when a request gives no max_tokens
+  size_t max_n = 16;                  // largest "n" a request may ask for
 
   // [security]
   bool rate_limit_enabled = false;
-  int max_requests_per_minute = 60;     // token bucket refill rate
-  int rate_limit_burst = 0;             // bucket size; 0 = max_requests_per_minute
-  std::vector<std::string> api_keys;    // inline keys, plus those of api_keys_file
-  std::string api_keys_file;            // one key per line, '#' comments
-  bool auth_health = false;             // /health needs credentials
-  bool auth_metrics = false;            // /metrics needs credentials
-  JwtConfig jwt;                        // [security.jwt]
+  int max_requests_per_minute = 60;   // token bucket refill rate
+  int rate_limit_burst = 0;           // bucket size; 0 = max_requests_per_minute
+  std::vector<std::string> api_keys;  // inline keys, plus those of api_keys_file
+  std::string api_keys_file;          // one key per line, '#' comments
+  bool auth_health = false;           // /health needs credentials
+  bool auth_metrics = false;          // /metrics needs credentials
+  JwtConfig jwt;                      // [security.jwt]
   std::string jwt_hs256_secret_file;
   std::string jwt_rs256_public_key_file;
 

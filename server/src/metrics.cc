@@ -96,7 +96,8 @@ void Sample(std::string* out, const char* name, double value) {
 std::string Metrics::Render(const GaugeSnapshot& g) const {
   std::string out;
   out.reserve(8192);
-  Family(&out, "gemma_http_requests_total", "counter", "HTTP requests answered, by route and status.");
+  Family(&out, "gemma_http_requests_total", "counter",
+         "HTTP requests answered, by route and status.");
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [key, n] : requests_) {

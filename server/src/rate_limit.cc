@@ -6,12 +6,13 @@
 namespace gemma::server {
 
 Headers RateDecision::ToHeaders() const {
-  Headers h = {{"x-ratelimit-limit", std::to_string(limit)},
-               {"x-ratelimit-remaining", std::to_string(remaining)},
-               {"x-ratelimit-reset", std::to_string(static_cast<int64_t>(std::ceil(reset_seconds)))}};
+  Headers h = {
+      {"x-ratelimit-limit", std::to_string(limit)},
+      {"x-ratelimit-remaining", std::to_string(remaining)},
+      {"x-ratelimit-reset", std::to_string(static_cast<int64_t>(std::ceil(reset_seconds)))}};
   if (!allowed) {
-    h.emplace_back("Retry-After",
-                   std::to_string(std::max<int64_t>(1, static_cast<int64_t>(std::ceil(retry_after)))));
+    h.emplace_back("Retry-After", std::to_string(std::max<int64_t>(
+                                      1, static_cast<int64_t>(std::ceil(retry_after)))));
   }
   return h;
 }

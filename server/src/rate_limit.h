@@ -15,11 +15,11 @@ namespace gemma::server {
 
 struct RateDecision {
   bool allowed = true;
-  int64_t limit = 0;           // x-ratelimit-limit: requests per minute
-  int64_t remaining = 0;       // x-ratelimit-remaining: whole tokens left
-  double reset_seconds = 0;    // x-ratelimit-reset: until the bucket is full again
-  double retry_after = 0;      // when refused: until one token is back
-  Headers ToHeaders() const;   // x-ratelimit-* (+ Retry-After when refused)
+  int64_t limit = 0;          // x-ratelimit-limit: requests per minute
+  int64_t remaining = 0;      // x-ratelimit-remaining: whole tokens left
+  double reset_seconds = 0;   // x-ratelimit-reset: until the bucket is full again
+  double retry_after = 0;     // when refused: until one token is back
+  Headers ToHeaders() const;  // x-ratelimit-* (+ Retry-After when refused)
 };
 
 class RateLimiter {

@@ -1,6 +1,12 @@
 #include "common.h"
 
+#ifdef _MSC_VER  // MSVC / clang-cl have no <unistd.h>
+#include <io.h>
+#define isatty _isatty
+#define fileno _fileno
+#else
 #include <unistd.h>
+#endif
 
 #include <cstdio>
 

@@ -34,5 +34,15 @@ Runner AddChat(CLI::App& app);
 Runner AddInfo(CLI::App& app);
 Runner AddBench(CLI::App& app);
 Runner AddLogits(CLI::App& app);
+Runner AddTokenize(CLI::App& app);
+Runner AddDetokenize(CLI::App& app);
+Runner AddConvert(CLI::App& app);
+Runner AddQuantize(CLI::App& app);
+
+// cmd_convert.cc: writes `in` as `out` (GGUF or .gcore, `to` or the
+// extension), matrices converted to `type` when given; `gemma convert` and
+// `gemma quantize` share it.
+int ConvertModel(const std::string& in, const std::string& out, std::string to,
+                 const std::string& type, bool verify);
 
 }  // namespace gemma::cli

@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
   add(gemma::cli::AddInfo(app));
   add(gemma::cli::AddBench(app));
   add(gemma::cli::AddLogits(app));
+  add(gemma::cli::AddTokenize(app));
+  add(gemma::cli::AddDetokenize(app));
+  add(gemma::cli::AddConvert(app));
+  add(gemma::cli::AddQuantize(app));
   CLI11_PARSE(app, argc, argv);
 
   // GEMMA_TARGET=AVX2 (etc.) restricts the SIMD target, for comparisons.

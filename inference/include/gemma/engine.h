@@ -30,6 +30,7 @@ namespace gemma {
 
 struct ModelInfo {
   std::string path;
+  std::string format;        // "gguf", "gcore", "safetensors" (Hugging Face), "onnx"
   std::string architecture;  // "gemma", "gemma2", "gemma3"
   std::string name;          // general.name
   size_t n_vocab = 0, d_model = 0, n_layers = 0, n_heads = 0, n_kv_heads = 0, head_dim = 0;
@@ -46,9 +47,22 @@ using ProgressCallback = std::function<void(float fraction)>;
 
 class Model {
  public:
-  // Opens a GGUF model file. Errors name the file and what is wrong.
+  // Opens a model: a GGUF or .gcore file, a Hugging Face checkpoint
+  // directory (config.json + SafeTensors) or an ONNX model (docs/FORMATS.md);
+  // the format is detected. Errors name the file and what is wrong.
   static StatusOr<std::shared_ptr<const Model>> Load(const std::string& path,
                                                      const ProgressCallback& progress = nullptr);
+  // Parses a GGUF model held in memory (the wasm build: no file system).
+  // The weights are used in place, never copied: `bytes` must stay valid and
+  // unchanged until the Model is destroyed. `owner` (optional) is kept alive
+  // by the Model and released with it, so the caller can hand over the
+  // buffer (e.g. a shared_ptr whose deleter frees it). `name` stands in for a
+  // path in error messages and info().path. On error nothing is kept: `owner`
+  // is released before returning.
+  static StatusOr<std::shared_ptr<const Model>> LoadFromMemory(std::span<const uint8_t> bytes,
+                                                               std::string name,
+                                                               std::shared_ptr<const void> owner = nullptr,
+                                                               const ProgressCallback& progress = nullptr);
   ~Model();
 
   const ModelInfo& info() const;

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "runtime/aligned_alloc.h"
+
 namespace gemma {
 
 KvCache::~KvCache() = default;
@@ -28,13 +30,13 @@ StatusOr<std::unique_ptr<KvCache>> KvCache::Create(const ModelConfig& c, size_t 
     l.capacity = l.local ? std::min(ctx, c.sliding_window + max_batch - 1) : ctx;
     total += 2 * n_seq * l.capacity * kv->kv_dim_ * kv->elem_bytes_;
   }
-  void* mem = std::aligned_alloc(64, (total + 63) / 64 * 64);
+  void* mem = AlignedAlloc(64, total);
   if (mem == nullptr) {
     return ResourceExhausted("cannot allocate " + std::to_string(total >> 20) + " MiB of KV cache");
   }
   // Zeroed so that unused slots never hold NaN bit patterns.
   std::memset(mem, 0, total);
-  kv->storage_ = {static_cast<uint8_t*>(mem), std::free};
+  kv->storage_ = {static_cast<uint8_t*>(mem), AlignedFree};
   uint8_t* p = kv->storage_.get();
   for (Layer& l : kv->layers_) {
     const size_t half = n_seq * l.capacity * kv->kv_dim_ * kv->elem_bytes_;

@@ -1,22 +1,24 @@
-// Model loading: GGUF -> config, weights, tokenizer, and a summary.
+// Model loading: any format (model/source.h) -> config, weights, tokenizer,
+// and a summary.
+#include <exception>
 #include <map>
+#include <new>
 
 #include "model/model_impl.h"
-#include "tokenizer/gguf_vocab.h"
+#include "model/source.h"
 
 namespace gemma {
 namespace {
 
 // Touches every page of the weights once, so the first request does not pay
 // for page faults and the caller can show real loading progress.
-void Prefault(const ModelWeights& w, const GgufFile& g, const ProgressCallback& progress) {
-  const auto& tensors = g.tensors();
+void Prefault(std::span<const SourceTensor> tensors, const ProgressCallback& progress) {
   uint64_t total = 0;
-  for (const GgufTensor& t : tensors) total += t.n_bytes;
+  for (const SourceTensor& t : tensors) total += t.n_bytes;
   uint64_t done = 0;
   volatile uint8_t sink = 0;
   float last_reported = -1.0f;
-  for (const GgufTensor& t : tensors) {
+  for (const SourceTensor& t : tensors) {
     for (uint64_t off = 0; off < t.n_bytes; off += 4096) sink = sink + t.data[off];
     done += t.n_bytes;
     const float f = total ? static_cast<float>(done) / static_cast<float>(total) : 1.0f;
@@ -25,15 +27,16 @@ void Prefault(const ModelWeights& w, const GgufFile& g, const ProgressCallback& 
       last_reported = f;
     }
   }
-  (void)w;
   if (progress) progress(1.0f);
 }
 
-ModelInfo Summarize(const GgufFile& g, const ModelConfig& c, const ModelWeights& w) {
+ModelInfo Summarize(const ModelSource& src, const ModelWeights& w) {
+  const ModelConfig& c = src.config;
   ModelInfo info;
-  info.path = g.path();
+  info.path = src.path;
+  info.format = ModelFormatName(src.format);
   info.architecture = ArchitectureName(c.arch);
-  if (auto name = g.GetString("general.name"); name.ok()) info.name = *name;
+  info.name = src.name;
   info.n_vocab = c.n_vocab;
   info.d_model = c.d_model;
   info.n_layers = c.n_layers;
@@ -46,8 +49,10 @@ ModelInfo Summarize(const GgufFile& g, const ModelConfig& c, const ModelWeights&
   for (size_t il = 0; il < c.n_layers; ++il) info.n_local_layers += c.IsLocalLayer(il) ? 1 : 0;
   info.weight_bytes = w.total_bytes;
   std::map<std::string, size_t> types;
-  for (const GgufTensor& t : g.tensors()) {
-    info.n_params += t.n_elements;
+  for (const SourceTensor& t : src.tensors) {
+    uint64_t n = 1;
+    for (const uint64_t d : t.dims) n *= d;
+    info.n_params += n;
     ++types[DTypeName(t.type)];
   }
   info.tensor_types.assign(types.begin(), types.end());
@@ -59,20 +64,49 @@ ModelInfo Summarize(const GgufFile& g, const ModelConfig& c, const ModelWeights&
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
+namespace {
+
+// Binds config, weights and tokenizer from a loaded source; the maps and
+// buffers the weights point into move into impl.
+Status Bind(Model::Impl& impl, ModelSource src, const ProgressCallback& progress) {
+  try {
+    impl.config = src.config;
+    GEMMA_ASSIGN_OR_RETURN(impl.weights, BindWeights(src.tensors, impl.config, src.path));
+    if (src.vocab.pieces.size() != impl.config.n_vocab) {
+      return CorruptData(src.path + ": the tokenizer has " +
+                         std::to_string(src.vocab.pieces.size()) + " pieces but token_embd.weight has " +
+                         std::to_string(impl.config.n_vocab) + " rows");
+    }
+    GEMMA_ASSIGN_OR_RETURN(impl.tokenizer, Tokenizer::Create(std::move(src.vocab)));
+    impl.info = Summarize(src, impl.weights);
+    Prefault(src.tensors, progress);
+    impl.metadata = std::move(src.metadata);
+    impl.gguf = std::move(src.gguf);
+    impl.keep_alive = std::move(src.keep_alive);
+    return Status::Ok();
+  } catch (const std::bad_alloc&) {
+    return ResourceExhausted(src.path + ": out of memory loading the model");
+  }
+}
+
+}  // namespace
+
 StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path, const ProgressCallback& progress) {
   auto impl = std::make_unique<Impl>();
-  GEMMA_ASSIGN_OR_RETURN(impl->gguf, GgufFile::Open(path));
-  const GgufFile& g = *impl->gguf;
-  GEMMA_ASSIGN_OR_RETURN(impl->config, ConfigFromGguf(g));
-  GEMMA_ASSIGN_OR_RETURN(impl->weights, BindGgufWeights(g, impl->config));
-  GEMMA_ASSIGN_OR_RETURN(VocabSpec vocab, VocabFromGguf(g));
-  if (vocab.pieces.size() != impl->config.n_vocab) {
-    return CorruptData(path + ": tokenizer.ggml.tokens has " + std::to_string(vocab.pieces.size()) +
-                       " pieces but token_embd.weight has " + std::to_string(impl->config.n_vocab) + " rows");
-  }
-  GEMMA_ASSIGN_OR_RETURN(impl->tokenizer, Tokenizer::Create(std::move(vocab)));
-  impl->info = Summarize(g, impl->config, impl->weights);
-  Prefault(impl->weights, g, progress);
+  GEMMA_ASSIGN_OR_RETURN(ModelSource src, OpenModelSource(path));
+  GEMMA_RETURN_IF_ERROR(Bind(*impl, std::move(src), progress));
+  return std::shared_ptr<const Model>(new Model(std::move(impl)));
+}
+
+StatusOr<std::shared_ptr<const Model>> Model::LoadFromMemory(std::span<const uint8_t> bytes, std::string name,
+                                                             std::shared_ptr<const void> owner,
+                                                             const ProgressCallback& progress) {
+  auto impl = std::make_unique<Impl>();
+  impl->owner = std::move(owner);
+  GEMMA_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> gguf,
+                         GgufFile::FromMemory(bytes, std::move(name)));
+  GEMMA_ASSIGN_OR_RETURN(ModelSource src, SourceFromGguf(std::move(gguf)));
+  GEMMA_RETURN_IF_ERROR(Bind(*impl, std::move(src), progress));
   return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
 
@@ -80,9 +114,7 @@ const ModelInfo& Model::info() const { return impl_->info; }
 const Tokenizer& Model::tokenizer() const { return *impl_->tokenizer; }
 
 std::vector<std::pair<std::string, std::string>> Model::Metadata() const {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [key, value] : impl_->gguf->metadata()) out.emplace_back(key, value.ToDisplayString());
-  return out;
+  return impl_->metadata;
 }
 
 }  // namespace gemma

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "gemma/engine.h"
 #include "io/gguf.h"
@@ -11,7 +14,11 @@
 namespace gemma {
 
 struct Model::Impl {
-  std::unique_ptr<GgufFile> gguf;  // owns the map the weights point into
+  std::shared_ptr<const void> owner;  // LoadFromMemory: keeps the bytes alive
+  std::unique_ptr<GgufFile> gguf;  // GGUF models: owns the map the weights point into
+  // Other formats: the maps and buffers the weights point into.
+  std::vector<std::shared_ptr<const void>> keep_alive;
+  std::vector<std::pair<std::string, std::string>> metadata;  // for Metadata()
   ModelConfig config;
   ModelWeights weights;
   std::unique_ptr<Tokenizer> tokenizer;

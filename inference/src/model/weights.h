@@ -1,9 +1,11 @@
-// The tensors of a Gemma model, bound to memory that outlives them (the GGUF
-// map). Matrices stay in their file layout; only norm vectors that are not
-// F32 in the file are widened into owned storage.
+// The tensors of a Gemma model, bound to memory that outlives them (a file
+// map, or buffers the loader owns). Matrices stay in their file layout; only
+// norm vectors that are not F32 in the file are widened into owned storage.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,19 @@
 namespace gemma {
 
 class GgufFile;
+
+// One tensor as a format loader found it, under the engine's (GGUF) name.
+struct SourceTensor {
+  std::string name;  // "blk.0.attn_q.weight"
+  DType type = DType::kF32;
+  std::vector<uint64_t> dims;  // GGUF order: dims[0] is contiguous
+  const uint8_t* data = nullptr;
+  uint64_t n_bytes = 0;
+  // Where it came from when that is not `name` in the file being loaded
+  // (e.g. "'model.layers.0.self_attn.q_proj.weight' [256, 128] in
+  // model-00001-of-00002.safetensors"); named in error messages.
+  std::string origin;
+};
 
 struct LayerWeights {
   kernels::MatView attn_q, attn_k, attn_v, attn_output;
@@ -38,7 +53,11 @@ struct ModelWeights {
 
 // Binds every tensor the architecture needs and rejects files with tensors
 // missing, extra, of the wrong shape or of an unsupported type. Errors name
-// the file and the tensor.
+// the file (`source`) and the tensor.
+StatusOr<ModelWeights> BindWeights(std::span<const SourceTensor> tensors, const ModelConfig& config,
+                                   const std::string& source);
+// The GGUF file's tensors as SourceTensors (zero copy), and BindWeights on them.
+std::vector<SourceTensor> GgufSourceTensors(const GgufFile& gguf);
 StatusOr<ModelWeights> BindGgufWeights(const GgufFile& gguf, const ModelConfig& config);
 
 }  // namespace gemma

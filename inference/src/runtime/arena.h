@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "runtime/aligned_alloc.h"
+
 namespace gemma {
 
 class Arena {
@@ -14,16 +16,16 @@ class Arena {
   static constexpr size_t kAlign = 64;  // cache line, and enough for AVX-512 loads
 
   Arena() = default;
-  ~Arena() { std::free(base_); }
+  ~Arena() { AlignedFree(base_); }
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
 
   // Reserves `bytes` (rounded up); returns false if memory is short.
   bool Reserve(size_t bytes) {
-    std::free(base_);
+    AlignedFree(base_);
     capacity_ = RoundUp(bytes);
     used_ = 0;
-    base_ = static_cast<uint8_t*>(std::aligned_alloc(kAlign, capacity_ ? capacity_ : kAlign));
+    base_ = static_cast<uint8_t*>(AlignedAlloc(kAlign, capacity_ ? capacity_ : kAlign));
     return base_ != nullptr;
   }
 

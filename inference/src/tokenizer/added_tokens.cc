@@ -29,8 +29,7 @@ void AddedTokenTrie::Insert(std::string_view text, int32_t id, bool special) {
   }
 }
 
-size_t AddedTokenTrie::Match(std::string_view text, size_t pos, bool parse_special,
-                             int32_t* id) const {
+size_t AddedTokenTrie::Match(std::string_view text, size_t pos, int32_t* id, bool* special) const {
   if (pos >= text.size() || !first_byte_[static_cast<uint8_t>(text[pos])]) return 0;
   size_t best = 0;
   int32_t node = 0;
@@ -38,9 +37,10 @@ size_t AddedTokenTrie::Match(std::string_view text, size_t pos, bool parse_speci
     node = Child(node, static_cast<uint8_t>(text[i]));
     if (node < 0) break;
     const Node& n = nodes_[node];
-    if (n.id >= 0 && (parse_special || !n.special)) {
+    if (n.id >= 0) {
       best = i - pos + 1;
       *id = n.id;
+      *special = n.special;
     }
   }
   return best;

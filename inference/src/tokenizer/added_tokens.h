@@ -18,9 +18,9 @@ class AddedTokenTrie {
  public:
   // `special` = matched only when parse_special is on (Control, Unknown).
   void Insert(std::string_view text, int32_t id, bool special);
-  // Longest allowed match starting at text[pos]; returns its length (0 if
-  // none) and sets *id.
-  size_t Match(std::string_view text, size_t pos, bool parse_special, int32_t* id) const;
+  // Longest match starting at text[pos]; returns its length (0 if none) and
+  // sets *id and *special.
+  size_t Match(std::string_view text, size_t pos, int32_t* id, bool* special) const;
   bool empty() const { return nodes_.size() <= 1; }
 
  private:

@@ -2,8 +2,9 @@
 // Gemma 3's system-message folding applied to every version):
 //   <start_of_turn>user\n{system}\n\n{user}<end_of_turn>\n
 //   <start_of_turn>model\n{model}<end_of_turn>\n ... [<start_of_turn>model\n]
-// Contents are trimmed like Jinja's `trim` (Python str.strip(): Unicode
-// whitespace). "assistant" is written "model".
+// Turn contents are trimmed like Jinja's `trim` (Python str.strip(): Unicode
+// whitespace); the system message is not (Gemma 3's template uses
+// `messages[0]['content'] + '\n\n'` as is). "assistant" is written "model".
 #include <string>
 #include <string_view>
 
@@ -16,9 +17,17 @@ namespace {
 // byte is returned as itself with length 1, which is never whitespace).
 char32_t DecodeAt(std::string_view s, size_t i, size_t* len) {
   const auto b0 = static_cast<uint8_t>(s[i]);
-  auto cont = [&](size_t k) { return static_cast<char32_t>(static_cast<uint8_t>(s[i + k]) & 0x3F); };
-  if (b0 < 0x80) { *len = 1; return b0; }
-  if ((b0 & 0xE0) == 0xC0 && i + 1 < s.size()) { *len = 2; return ((b0 & 0x1Fu) << 6) | cont(1); }
+  auto cont = [&](size_t k) {
+    return static_cast<char32_t>(static_cast<uint8_t>(s[i + k]) & 0x3F);
+  };
+  if (b0 < 0x80) {
+    *len = 1;
+    return b0;
+  }
+  if ((b0 & 0xE0) == 0xC0 && i + 1 < s.size()) {
+    *len = 2;
+    return ((b0 & 0x1Fu) << 6) | cont(1);
+  }
   if ((b0 & 0xF0) == 0xE0 && i + 2 < s.size()) {
     *len = 3;
     return ((b0 & 0x0Fu) << 12) | (cont(1) << 6) | cont(2);
@@ -34,8 +43,8 @@ char32_t DecodeAt(std::string_view s, size_t i, size_t* len) {
 // Python's str.isspace().
 bool IsPySpace(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||
-         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
-         c == 0x202F || c == 0x205F || c == 0x3000;
+         c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+         c == 0x205F || c == 0x3000;
 }
 
 std::string_view Trim(std::string_view s) {
@@ -61,14 +70,15 @@ std::string_view Trim(std::string_view s) {
 
 }  // namespace
 
-StatusOr<std::string> RenderChat(std::span<const ChatMessage> messages, bool add_generation_prompt) {
+StatusOr<std::string> RenderChat(std::span<const ChatMessage> messages,
+                                 bool add_generation_prompt) {
   std::string out;
   std::string_view system;
   bool has_system = false;
   size_t first = 0;
   if (!messages.empty() && messages[0].role == "system") {
     has_system = true;
-    system = Trim(messages[0].content);
+    system = messages[0].content;  // not trimmed, as in Gemma 3's template
     first = 1;
     if (messages.size() == 1) {
       // The official template would silently drop it; refuse instead.

@@ -2,9 +2,9 @@
 
 #include <cctype>
 #include <cmath>
-#include <variant>
 #include <string>
 #include <utility>
+#include <variant>
 
 namespace gemma {
 namespace {
@@ -22,7 +22,8 @@ std::string Where(const GgufFile& g, std::string_view key) {
 
 // Optional special-token id: absent -> fallback (if in range, else -1).
 StatusOr<int32_t> ReadId(const GgufFile& g, const char* key, int32_t fallback, size_t n) {
-  if (g.Find(key) == nullptr) return (fallback >= 0 && static_cast<size_t>(fallback) < n) ? fallback : -1;
+  if (g.Find(key) == nullptr)
+    return (fallback >= 0 && static_cast<size_t>(fallback) < n) ? fallback : -1;
   const GgufValue* raw = g.Find(key);
   // Some converters write -1 (signed) for "no such token".
   if (std::holds_alternative<int64_t>(raw->v) && std::get<int64_t>(raw->v) == -1) return -1;
@@ -74,7 +75,8 @@ StatusOr<VocabSpec> VocabFromGguf(const GgufFile& g) {
     }
     spec.types.reserve(n);
     for (size_t i = 0; i < n; ++i) {
-      if (types[i] < static_cast<int>(PieceType::kNormal) || types[i] > static_cast<int>(PieceType::kByte)) {
+      if (types[i] < static_cast<int>(PieceType::kNormal) ||
+          types[i] > static_cast<int>(PieceType::kByte)) {
         return CorruptData(Where(g, kTypes) + "token " + std::to_string(i) + " has unknown type " +
                            std::to_string(types[i]));
       }

@@ -17,19 +17,19 @@ class PairMap {
   void Reserve(size_t n) {
     size_t cap = 16;
     while (cap < n * 2) cap <<= 1;
-    keys_.assign(cap, kEmpty);
-    values_.assign(cap, Value{0, 0});
+    slots_.assign(cap, Slot{kEmpty, Value{0, 0}});
     mask_ = cap - 1;
   }
-  // Inserts unless the pair is present (the first, best rank is kept).
+  // Inserts unless the pair is present (the first inserted value is kept).
   void Insert(int32_t a, int32_t b, Value v) {
-    if (keys_.empty() || (size_ + 1) * 2 > keys_.size()) Grow();
+    if (slots_.empty() || (size_ + 1) * 2 > slots_.size()) Grow();
     const uint64_t k = Key(a, b);
     for (uint64_t h = Hash(k) & mask_;; h = (h + 1) & mask_) {
-      if (keys_[h] == k) return;
-      if (keys_[h] == kEmpty) {
-        keys_[h] = k;
-        values_[h] = v;
+      Slot& s = slots_[h];
+      if (s.key == k) return;
+      if (s.key == kEmpty) {
+        s.key = k;
+        s.value = v;
         ++size_;
         return;
       }
@@ -39,14 +39,24 @@ class PairMap {
     if (size_ == 0) return nullptr;
     const uint64_t k = Key(a, b);
     for (uint64_t h = Hash(k) & mask_;; h = (h + 1) & mask_) {
-      if (keys_[h] == k) return &values_[h];
-      if (keys_[h] == kEmpty) return nullptr;
+      const Slot& s = slots_[h];
+      if (s.key == k) return &s.value;
+      if (s.key == kEmpty) return nullptr;
     }
+  }
+  // Hints the cache line Find(a, b) will probe first.
+  void Prefetch(int32_t a, int32_t b) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[Hash(Key(a, b)) & mask_]);
   }
   size_t size() const { return size_; }
 
  private:
   static constexpr uint64_t kEmpty = ~uint64_t{0};  // ids are >= 0: never a key
+  // Key and value side by side: one cache line touched per probe.
+  struct Slot {
+    uint64_t key;
+    Value value;
+  };
   static uint64_t Key(int32_t a, int32_t b) {
     return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
   }
@@ -57,19 +67,17 @@ class PairMap {
     return k;
   }
   void Grow() {
-    std::vector<uint64_t> old_keys = std::move(keys_);
-    std::vector<Value> old_values = std::move(values_);
-    Reserve(old_keys.empty() ? 8 : old_keys.size());
+    std::vector<Slot> old = std::move(slots_);
+    Reserve(old.empty() ? 8 : old.size());
     size_ = 0;
-    for (size_t i = 0; i < old_keys.size(); ++i) {
-      if (old_keys[i] != kEmpty) {
-        Insert(static_cast<int32_t>(old_keys[i] >> 32), static_cast<int32_t>(old_keys[i] & 0xFFFFFFFFu),
-               old_values[i]);
+    for (const Slot& s : old) {
+      if (s.key != kEmpty) {
+        Insert(static_cast<int32_t>(s.key >> 32), static_cast<int32_t>(s.key & 0xFFFFFFFFu),
+               s.value);
       }
     }
   }
-  std::vector<uint64_t> keys_;
-  std::vector<Value> values_;
+  std::vector<Slot> slots_;
   uint64_t mask_ = 0;
   size_t size_ = 0;
 };

@@ -25,18 +25,20 @@ void PieceIndex::Build(const std::vector<std::string>* pieces) {
   pieces_ = pieces;
   size_t cap = 16;
   while (cap < pieces->size() * 2) cap <<= 1;
-  slots_.assign(cap, -1);
+  slots_.assign(cap, Slot{-1, 0});
   mask_ = cap - 1;
   for (size_t id = 0; id < pieces->size(); ++id) {
     const std::string& p = (*pieces)[id];
-    uint64_t h = Hash(p) & mask_;
+    const uint64_t hash = Hash(p);
+    const auto tag = static_cast<uint32_t>(hash >> 32);
+    uint64_t h = hash & mask_;
     while (true) {
-      int32_t s = slots_[h];
-      if (s < 0) {
-        slots_[h] = static_cast<int32_t>(id);
+      const Slot s = slots_[h];
+      if (s.id < 0) {
+        slots_[h] = Slot{static_cast<int32_t>(id), tag};
         break;
       }
-      if ((*pieces)[s] == p) break;  // duplicate: keep the lower id
+      if (s.tag == tag && (*pieces)[s.id] == p) break;  // duplicate: keep the lower id
       h = (h + 1) & mask_;
     }
   }
@@ -44,11 +46,13 @@ void PieceIndex::Build(const std::vector<std::string>* pieces) {
 
 int32_t PieceIndex::Find(std::string_view piece) const {
   if (slots_.empty()) return -1;
-  uint64_t h = Hash(piece) & mask_;
+  const uint64_t hash = Hash(piece);
+  const auto tag = static_cast<uint32_t>(hash >> 32);
+  uint64_t h = hash & mask_;
   while (true) {
-    int32_t s = slots_[h];
-    if (s < 0) return -1;
-    if ((*pieces_)[s] == piece) return s;
+    const Slot s = slots_[h];
+    if (s.id < 0) return -1;
+    if (s.tag == tag && (*pieces_)[s.id] == piece) return s.id;
     h = (h + 1) & mask_;
   }
 }

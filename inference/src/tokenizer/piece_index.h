@@ -17,8 +17,14 @@ class PieceIndex {
 
  private:
   static uint64_t Hash(std::string_view s);
+  // An id plus 32 bits of its piece's hash, so that most probes of other
+  // pieces are rejected without touching the piece's bytes.
+  struct Slot {
+    int32_t id;  // -1 = empty
+    uint32_t tag;
+  };
   const std::vector<std::string>* pieces_ = nullptr;
-  std::vector<int32_t> slots_;  // -1 = empty; size is a power of two
+  std::vector<Slot> slots_;  // size is a power of two
   uint64_t mask_ = 0;
 };
 

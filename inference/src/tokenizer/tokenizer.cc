@@ -84,6 +84,9 @@ StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(VocabSpec spec) {
     }
   }
 
+  for (float& score : m.scores) {
+    if (score == 0.0f) score = 0.0f;  // -0.0 -> 0.0 (heap keys compare bits)
+  }
   m.index.Build(&m.pieces);
   for (size_t i = 0; i < n; ++i) {
     const std::string& p = m.pieces[i];
@@ -105,7 +108,29 @@ StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(VocabSpec spec) {
     if (Impl::Mergeable(type)) m.max_piece_len = std::max(m.max_piece_len, p.size());
   }
 
-  if (!spec.merges.empty()) {
+  if (!spec.merge_ids.empty()) {
+    m.use_merges = true;
+    m.merges.Reserve(spec.merge_ids.size());
+    std::string cat;
+    // Backwards, so that a repeated pair keeps its last rank (HF's merge map).
+    for (size_t r = spec.merge_ids.size(); r-- > 0;) {
+      const auto [left, right] = spec.merge_ids[r];
+      if (left < 0 || right < 0 || static_cast<size_t>(left) >= n ||
+          static_cast<size_t>(right) >= n) {
+        return InvalidArgument(
+            "tokenizer: merge " + std::to_string(r) + " refers to piece id " +
+            std::to_string(left < 0 || static_cast<size_t>(left) >= n ? left : right) +
+            " outside the vocabulary of " + std::to_string(n));
+      }
+      cat.assign(m.pieces[left]).append(m.pieces[right]);
+      const int32_t merged = m.index.Find(cat);
+      if (merged < 0) {
+        return InvalidArgument("tokenizer: merge " + std::to_string(r) + " '" + m.pieces[left] +
+                               "' + '" + m.pieces[right] + "' does not give a vocabulary piece");
+      }
+      m.merges.Insert(left, right, {static_cast<int32_t>(r), merged});
+    }
+  } else if (!spec.merges.empty()) {
     m.use_merges = true;
     m.merges.Reserve(spec.merges.size());
     std::string cat;
@@ -133,11 +158,26 @@ StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(VocabSpec spec) {
     }
   }
 
+  // Single-character lookup tables for the BPE's first step.
+  for (int c = 0; c < 128; ++c) m.char_id[c] = m.MergeableId(std::string(1, static_cast<char>(c)));
+  m.bmp_id.assign(0x10000, -1);
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& p = m.pieces[i];
+    if ((p.size() == 2 || p.size() == 3) && tok::Utf8CharLen(p, 0) == p.size()) {
+      const auto* b = reinterpret_cast<const uint8_t*>(p.data());
+      const uint32_t cp = p.size() == 2
+                              ? ((b[0] & 0x1Fu) << 6) | (b[1] & 0x3Fu)
+                              : ((b[0] & 0x0Fu) << 12) | ((b[1] & 0x3Fu) << 6) | (b[2] & 0x3Fu);
+      m.bmp_id[cp] = m.MergeableId(p);
+    }
+  }
+
   m.bos_id = spec.bos_id;
   m.eos_id = spec.eos_id;
   m.unk_id = spec.unk_id;
   m.pad_id = spec.pad_id;
   m.add_space_prefix = spec.add_space_prefix;
+  m.fuse_unk = spec.fuse_unk;
   m.start_of_turn_id = m.index.Find("<start_of_turn>");
   m.end_of_turn_id = m.index.Find("<end_of_turn>");
   return t;
@@ -154,7 +194,7 @@ void Tokenizer::EncodeInto(std::string_view text, const EncodeOptions& options,
   const Impl& m = *impl_;
   if (options.add_bos && m.bos_id >= 0) ids->push_back(m.bos_id);
 
-  std::string normalized;
+  thread_local std::string normalized;  // reused across calls on this thread
   auto encode_segment = [&](std::string_view seg) {
     if (seg.empty()) return;
     normalized.clear();
@@ -171,15 +211,24 @@ void Tokenizer::EncodeInto(std::string_view text, const EncodeOptions& options,
       }
     }
     m.EncodeSegment(normalized, ids);
+    if (normalized.capacity() > (size_t{1} << 24)) std::string().swap(normalized);
   };
 
   size_t seg_start = 0;
   if (!m.added.empty()) {
     for (size_t pos = 0; pos < text.size();) {
       int32_t id = -1;
-      size_t len = m.added.Match(text, pos, options.parse_special, &id);
+      bool special = false;
+      size_t len = m.added.Match(text, pos, &id, &special);
       if (len == 0) {
         ++pos;
+        continue;
+      }
+      if (special && !options.parse_special) {
+        // As HF's split_special_tokens: the leftmost-longest match is found
+        // among all added tokens; a special one is then left in the text
+        // as plain characters (nothing inside it is matched).
+        pos += len;
         continue;
       }
       encode_segment(text.substr(seg_start, pos - seg_start));

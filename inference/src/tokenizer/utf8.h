@@ -10,7 +10,7 @@
 
 namespace gemma::tok {
 
-inline constexpr std::string_view kMetaspace = "\xE2\x96\x81";  // U+2581
+inline constexpr std::string_view kMetaspace = "\xE2\x96\x81";    // U+2581
 inline constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
 // Incremental strict UTF-8 validator (rejects overlongs, surrogates and code
@@ -25,14 +25,24 @@ class Utf8Validator {
     if (invalid_) return State::kInvalid;
     if (need_ == 0) {
       if (b < 0x80) return State::kComplete;
-      if (b >= 0xC2 && b <= 0xDF) { Expect(1, 0x80, 0xBF); }
-      else if (b == 0xE0) { Expect(2, 0xA0, 0xBF); }
-      else if ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) { Expect(2, 0x80, 0xBF); }
-      else if (b == 0xED) { Expect(2, 0x80, 0x9F); }
-      else if (b == 0xF0) { Expect(3, 0x90, 0xBF); }
-      else if (b >= 0xF1 && b <= 0xF3) { Expect(3, 0x80, 0xBF); }
-      else if (b == 0xF4) { Expect(3, 0x80, 0x8F); }
-      else { invalid_ = true; return State::kInvalid; }
+      if (b >= 0xC2 && b <= 0xDF) {
+        Expect(1, 0x80, 0xBF);
+      } else if (b == 0xE0) {
+        Expect(2, 0xA0, 0xBF);
+      } else if ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) {
+        Expect(2, 0x80, 0xBF);
+      } else if (b == 0xED) {
+        Expect(2, 0x80, 0x9F);
+      } else if (b == 0xF0) {
+        Expect(3, 0x90, 0xBF);
+      } else if (b >= 0xF1 && b <= 0xF3) {
+        Expect(3, 0x80, 0xBF);
+      } else if (b == 0xF4) {
+        Expect(3, 0x80, 0x8F);
+      } else {
+        invalid_ = true;
+        return State::kInvalid;
+      }
       return State::kIncomplete;
     }
     if (b < lo_ || b > hi_) {
@@ -49,7 +59,12 @@ class Utf8Validator {
     if (invalid_) return State::kInvalid;
     return need_ == 0 ? State::kComplete : State::kIncomplete;
   }
-  void Reset() { need_ = 0; lo_ = 0x80; hi_ = 0xBF; invalid_ = false; }
+  void Reset() {
+    need_ = 0;
+    lo_ = 0x80;
+    hi_ = 0xBF;
+    invalid_ = false;
+  }
 
   // Compact state for storage in a public header (0 = fresh).
   uint32_t Pack() const {
@@ -66,7 +81,11 @@ class Utf8Validator {
   }
 
  private:
-  void Expect(int n, uint8_t lo, uint8_t hi) { need_ = n; lo_ = lo; hi_ = hi; }
+  void Expect(int n, uint8_t lo, uint8_t hi) {
+    need_ = n;
+    lo_ = lo;
+    hi_ = hi;
+  }
   int need_ = 0;
   uint8_t lo_ = 0x80, hi_ = 0xBF;
   bool invalid_ = false;
@@ -87,9 +106,12 @@ inline size_t Utf8CharLen(std::string_view s, size_t pos) {
   Utf8Validator v;
   for (size_t i = pos; i < s.size() && i < pos + 4; ++i) {
     switch (v.Feed(static_cast<uint8_t>(s[i]))) {
-      case Utf8Validator::State::kComplete: return i - pos + 1;
-      case Utf8Validator::State::kInvalid: return 1;
-      case Utf8Validator::State::kIncomplete: break;
+      case Utf8Validator::State::kComplete:
+        return i - pos + 1;
+      case Utf8Validator::State::kInvalid:
+        return 1;
+      case Utf8Validator::State::kIncomplete:
+        break;
     }
   }
   return 1;  // truncated at the end of the text

@@ -2,7 +2,12 @@
 // MappedFile basics.
 #include <gtest/gtest.h>
 
+#ifdef _MSC_VER  // MSVC / clang-cl have no <unistd.h>
+#include <process.h>
+#define getpid _getpid
+#else
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <cctype>

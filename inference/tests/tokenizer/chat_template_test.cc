@@ -1,7 +1,7 @@
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "gemma/tokenizer.h"
 
@@ -26,10 +26,11 @@ TEST(RenderChat, UserModelTurns) {
 }
 
 TEST(RenderChat, SystemFoldedIntoFirstUserTurn) {
+  // As Gemma 3's template: the system text is used as is (not trimmed).
   auto r = Render({{"system", " Be brief. \n"}, {"user", "\tList three primes.\n"}}, true);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(*r,
-            "<start_of_turn>user\nBe brief.\n\nList three primes.<end_of_turn>\n"
+            "<start_of_turn>user\n Be brief. \n\n\nList three primes.<end_of_turn>\n"
             "<start_of_turn>model\n");
   auto r2 = Render({{"system", "S"}, {"user", "u1"}, {"assistant", "m1"}, {"user", "u2"}});
   ASSERT_TRUE(r2.ok());

@@ -1,8 +1,8 @@
+#include <gtest/gtest.h>
+
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "gemma/tokenizer.h"
 #include "test_vocab.h"
@@ -74,7 +74,7 @@ TEST(TokenizerDecode, HfRules) {
       {{b0 + 0xE4, b0 + 0xB8, b0 + 0xAD, b0 + 0xE4}, Rep(4), Rep(4)},  // valid 中 + lone E4
       {{b0 + 'A', b0 + 0xE4}, Rep(2), Rep(2)},
       {{b0 + 0xF0, b0 + 0x9F, b0 + 0x98}, Rep(3), Rep(3)},
-      {{b0 + 0xED, b0 + 0xA0, b0 + 0x80}, Rep(3), Rep(3)},  // surrogate
+      {{b0 + 0xED, b0 + 0xA0, b0 + 0x80}, Rep(3), Rep(3)},             // surrogate
       {{b0 + 0xF4, b0 + 0x90, b0 + 0x80, b0 + 0x80}, Rep(4), Rep(4)},  // > U+10FFFF
       // A skipped control token does not end a byte run (HF filters first).
       {{b0 + 0xE4, 2, b0 + 0xB8, b0 + 0xAD}, Rep(1) + "<bos>" + Rep(2), "\xE4\xB8\xAD"},
@@ -177,9 +177,9 @@ TEST(StreamingDetokenizer, RandomSequencesMatchDecode) {
   DecodeVocab v;
   auto t = v.b.Build();
   std::mt19937 rng(1234);
-  const std::vector<uint8_t> interesting = {0x41, 0x00, 0x80, 0xBF, 0xC2, 0xDF, 0xE0, 0xA0, 0xE4,
-                                            0xB8, 0xAD, 0xED, 0x9F, 0xF0, 0x9F, 0x98, 0xF4, 0x8F,
-                                            0x90, 0xFF, 0xC0, 0xF8};
+  const std::vector<uint8_t> interesting = {0x41, 0x00, 0x80, 0xBF, 0xC2, 0xDF, 0xE0, 0xA0,
+                                            0xE4, 0xB8, 0xAD, 0xED, 0x9F, 0xF0, 0x9F, 0x98,
+                                            0xF4, 0x8F, 0x90, 0xFF, 0xC0, 0xF8};
   const int vocab = static_cast<int>(t->vocab_size());
   for (int iter = 0; iter < 3000; ++iter) {
     V ids;
@@ -229,7 +229,8 @@ TEST(TokenizerRoundTrip, RandomUtf8) {
       s->push_back(static_cast<char>(0x80 | (c & 0x3F)));
     }
   };
-  const std::vector<std::string> fragments = {"<bos>", "<start_of_turn>", "\n\n", "<mask>", "abc ", "  "};
+  const std::vector<std::string> fragments = {"<bos>", "<start_of_turn>", "\n\n", "<mask>", "abc ",
+                                              "  "};
   for (int iter = 0; iter < 2000; ++iter) {
     std::string s;
     int len = static_cast<int>(rng() % 40);

@@ -1,9 +1,9 @@
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "gemma/tokenizer.h"
 #include "test_vocab.h"
@@ -199,7 +199,9 @@ TEST(TokenizerEncode, ByteFallback) {
   EXPECT_EQ(t->Encode("\xF0\x9F\x98\x80"), (V{b0 + 0xF0, b0 + 0x9F, b0 + 0x98, b0 + 0x80}));
   EXPECT_EQ(t->Encode("Z"), (V{b0 + 'Z'}));
   // Invalid UTF-8 input: every invalid byte is its own symbol -> its byte.
-  EXPECT_EQ(t->Encode("\xFF" "a\xE4" "a\x80\xC0\xAF"),
+  EXPECT_EQ(t->Encode("\xFF"
+                      "a\xE4"
+                      "a\x80\xC0\xAF"),
             (V{b0 + 0xFF, a, b0 + 0xE4, a, b0 + 0x80, b0 + 0xC0, b0 + 0xAF}));
   EXPECT_EQ(t->Encode("\xE4\xB8"), (V{b0 + 0xE4, b0 + 0xB8}));  // truncated at the end
   EXPECT_EQ(t->Encode("\xED\xA0\x80"), (V{b0 + 0xED, b0 + 0xA0, b0 + 0x80}));  // surrogate
@@ -224,7 +226,9 @@ TEST(TokenizerEncode, UnknownWithoutBytePieces) {
   b.Add("<0x41>", 0, PieceType::kByte);  // only 'A' has a byte piece
   auto t = b.Build();
   // One <unk> per character whose bytes are not all available.
-  EXPECT_EQ(t->Encode("a\xE4\xB8\xAD" "a"), (V{a, 3, a}));
+  EXPECT_EQ(t->Encode("a\xE4\xB8\xAD"
+                      "a"),
+            (V{a, 3, a}));
   EXPECT_EQ(t->Encode("A"), (V{4 + 1}));
 }
 
@@ -233,7 +237,8 @@ TEST(TokenizerEncode, SpacesBecomeMetaspace) {
   b.Specials();
   b.Bytes();
   int32_t ms = b.Add(kMs, -1), ms2 = b.Add(kMs + kMs, -0.5), ms3 = b.Add(kMs + kMs + kMs, -0.4);
-  int32_t h = b.Add("h", -5), i = b.Add("i", -5), hi = b.Add("hi", -2), mshi = b.Add(kMs + "hi", -1.5);
+  int32_t h = b.Add("h", -5), i = b.Add("i", -5), hi = b.Add("hi", -2),
+          mshi = b.Add(kMs + "hi", -1.5);
   int32_t nl = b.Add("\n", -3);
   auto t = b.Build();
   EXPECT_EQ(t->Encode("hi"), (V{hi}));  // no dummy prefix
@@ -361,6 +366,25 @@ TEST(TokenizerEncode, HugeSingleSegment) {
   EXPECT_EQ(ids.size(), same.size() / 4);
   EXPECT_EQ(ids.front(), a4);
   (void)a, (void)aa;
+}
+
+}  // namespace
+}  // namespace gemma
+
+namespace gemma {
+namespace {
+
+// Merge-rank mode follows HF's BPE: an unknown character is split into its
+// byte pieces before merging, so merges over byte pieces apply.
+TEST(TokenizerEncode, MergeRankModeMergesBytePieces) {
+  testing::VocabBuilder b;
+  b.Specials();
+  const int32_t b0 = b.Bytes();
+  const int32_t a = b.Add("a"), e4b8 = b.Add("<0xE4><0xB8>");
+  b.spec.merges = {"<0xE4> <0xB8>"};
+  auto t = b.Build();
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->Encode("a\xE4\xB8\xAD"), (std::vector<int32_t>{a, e4b8, b0 + 0xAD}));
 }
 
 }  // namespace

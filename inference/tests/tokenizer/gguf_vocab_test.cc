@@ -1,14 +1,15 @@
 // VocabFromGguf on the fixture model and on hand-written GGUF bytes.
+#include "tokenizer/gguf_vocab.h"
+
+#include <gtest/gtest.h>
+
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "gemma/tokenizer.h"
 #include "io/gguf.h"
 #include "test_vocab.h"
-#include "tokenizer/gguf_vocab.h"
 
 namespace gemma {
 namespace {
@@ -134,7 +135,8 @@ struct GgufWriter {
   }
 };
 
-const std::vector<std::string> kTokens = {"<pad>", "<eos>", "<bos>", "<unk>", "<0x41>", kMs, "a", kMs + "a"};
+const std::vector<std::string> kTokens = {"<pad>",  "<eos>", "<bos>", "<unk>",
+                                          "<0x41>", kMs,     "a",     kMs + "a"};
 const std::vector<float> kScores = {0, 0, 0, 0, 0, -3, -2, -1};
 const std::vector<int32_t> kTypes = {3, 3, 3, 2, 6, 1, 1, 1};
 
@@ -191,7 +193,8 @@ void ExpectError(const Variant& v, StatusCode code, const std::string& key) {
   auto spec = Load(v, &buf);
   ASSERT_FALSE(spec.ok());
   EXPECT_EQ(spec.status().code(), code) << spec.status().ToString();
-  EXPECT_NE(spec.status().message().find("mem.gguf"), std::string::npos) << spec.status().ToString();
+  EXPECT_NE(spec.status().message().find("mem.gguf"), std::string::npos)
+      << spec.status().ToString();
   EXPECT_NE(spec.status().message().find(key), std::string::npos) << spec.status().ToString();
 }
 

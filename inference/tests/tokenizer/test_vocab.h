@@ -1,12 +1,12 @@
 // Small hand-built vocabularies for the tokenizer tests.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "gemma/tokenizer.h"
 

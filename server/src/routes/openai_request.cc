@@ -38,10 +38,10 @@ class Reader {
   std::optional<ApiError> Integer(const char* key, int64_t min, int64_t max, int64_t* out) {
     const json* v = Get(key);
     if (v == nullptr) return std::nullopt;
-    if (!v->is_number_integer()) return BadRequest(std::string("'") + key + "' must be an integer", key);
-    const int64_t i = v->is_number_unsigned() && v->get<uint64_t>() > INT64_MAX
-                          ? INT64_MAX
-                          : v->get<int64_t>();
+    if (!v->is_number_integer())
+      return BadRequest(std::string("'") + key + "' must be an integer", key);
+    const int64_t i =
+        v->is_number_unsigned() && v->get<uint64_t>() > INT64_MAX ? INT64_MAX : v->get<int64_t>();
     if (i < min || i > max) {
       return BadRequest(std::string("'") + key + "' must be between " + std::to_string(min) +
                             " and " + std::to_string(max) + " (got " + std::to_string(i) + ")",
@@ -67,16 +67,30 @@ class Reader {
   const json& body_;
 };
 
-#define RETURN_IF_API_ERROR(expr)   \
-  do {                              \
+#define RETURN_IF_API_ERROR(expr)     \
+  do {                                \
     if (auto e_ = (expr)) return *e_; \
   } while (0)
 
 const std::set<std::string>& AllowedFields(bool chat) {
-  static const std::set<std::string> kCommon = {
-      "model", "stream", "stream_options", "max_tokens", "temperature", "top_p", "seed",
-      "presence_penalty", "frequency_penalty", "n", "logprobs", "stop", "user", "top_k", "min_p",
-      "repetition_penalty", "ignore_eos", "logit_bias"};
+  static const std::set<std::string> kCommon = {"model",
+                                                "stream",
+                                                "stream_options",
+                                                "max_tokens",
+                                                "temperature",
+                                                "top_p",
+                                                "seed",
+                                                "presence_penalty",
+                                                "frequency_penalty",
+                                                "n",
+                                                "logprobs",
+                                                "stop",
+                                                "user",
+                                                "top_k",
+                                                "min_p",
+                                                "repetition_penalty",
+                                                "ignore_eos",
+                                                "logit_bias"};
   static const std::set<std::string> kChat = [] {
     auto s = kCommon;
     s.insert({"messages", "top_logprobs", "max_completion_tokens", "response_format"});
@@ -128,8 +142,9 @@ std::optional<ApiError> ParseMessages(const json* v, std::vector<ChatMessage>* o
         auto type = part.is_object() ? part.find("type") : part.end();
         auto text = part.is_object() ? part.find("text") : part.end();
         if (type == part.end() || *type != "text" || text == part.end() || !text->is_string()) {
-          return BadRequest("'" + where + ".content' parts must be {\"type\":\"text\",\"text\":...}",
-                            where + ".content");
+          return BadRequest(
+              "'" + where + ".content' parts must be {\"type\":\"text\",\"text\":...}",
+              where + ".content");
         }
         msg.content += text->get<std::string>();
       }
@@ -152,9 +167,8 @@ std::optional<ApiError> ParsePrompt(const json* v, size_t vocab, CompletionParam
     for (const json& t : arr) {
       if (!t.is_number_integer() || t.get<int64_t>() < 0 ||
           (vocab != 0 && t.get<int64_t>() >= static_cast<int64_t>(vocab))) {
-        return BadRequest("'prompt' token ids must be integers in [0, " + std::to_string(vocab) +
-                              ")",
-                          "prompt");
+        return BadRequest(
+            "'prompt' token ids must be integers in [0, " + std::to_string(vocab) + ")", "prompt");
       }
       out->push_back(static_cast<int32_t>(t.get<int64_t>()));
     }
@@ -178,8 +192,7 @@ std::optional<ApiError> ParsePrompt(const json* v, size_t vocab, CompletionParam
       p->prompt_tokens.emplace_back();
       RETURN_IF_API_ERROR(tokens(item, &p->prompt_tokens.back()));
     } else {
-      return BadRequest("'prompt' must be a string, an array of strings or of token ids",
-                        "prompt");
+      return BadRequest("'prompt' must be a string, an array of strings or of token ids", "prompt");
     }
   }
   return std::nullopt;
@@ -210,7 +223,8 @@ std::variant<nlohmann::json, ApiError> ParseJsonBody(const std::string& body) {
   } catch (const json::parse_error& e) {
     return BadRequest(std::string("Invalid JSON body: ") + e.what(), "", "invalid_json");
   }
-  if (!j.is_object()) return BadRequest("The request body must be a JSON object", "", "invalid_json");
+  if (!j.is_object())
+    return BadRequest("The request body must be a JSON object", "", "invalid_json");
   return j;
 }
 
@@ -325,9 +339,8 @@ std::variant<CompletionParams, ApiError> ParseCompletionRequest(const json& body
       return BadRequest("'suffix' is not supported", "suffix", "unsupported");
     }
     if (p.num_prompts() * p.n > limits.max_n) {
-      return BadRequest("At most " + std::to_string(limits.max_n) +
-                            " choices per request (prompts x n)",
-                        "n");
+      return BadRequest(
+          "At most " + std::to_string(limits.max_n) + " choices per request (prompts x n)", "n");
     }
   }
   return p;

@@ -3,9 +3,8 @@
 // that name them, so a typo never silently changes behaviour.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <variant>
@@ -19,20 +18,20 @@ namespace gemma::server {
 
 struct CompletionParams {
   bool chat = false;
-  std::string model;                         // as sent; empty = the served model
-  std::vector<ChatMessage> messages;         // chat
-  std::vector<std::string> prompt_texts;     // completions: text prompts, or
+  std::string model;                                // as sent; empty = the served model
+  std::vector<ChatMessage> messages;                // chat
+  std::vector<std::string> prompt_texts;            // completions: text prompts, or
   std::vector<std::vector<int32_t>> prompt_tokens;  // token-id prompts
   int n = 1;
   bool stream = false;
-  bool include_usage = false;                // stream_options.include_usage
+  bool include_usage = false;  // stream_options.include_usage
   std::optional<size_t> max_tokens;
   std::vector<std::string> stop;
-  SamplingParams sampling;                   // seed filled even when not sent
+  SamplingParams sampling;  // seed filled even when not sent
   bool seed_given = false;
   bool logprobs = false;
   int top_logprobs = 0;
-  bool ignore_eos = false;                   // extension: don't stop at <eos>/<end_of_turn>
+  bool ignore_eos = false;  // extension: don't stop at <eos>/<end_of_turn>
 
   size_t num_prompts() const { return chat ? 1 : prompt_texts.size() + prompt_tokens.size(); }
 };

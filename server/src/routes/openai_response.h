@@ -3,9 +3,8 @@
 // ordered JSON so fields appear in OpenAI's order.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>

@@ -1,0 +1,30 @@
+# linux-arm64: Debian's aarch64-linux-gnu GCC 12 with libraries from Debian
+# multiarch (libhwy-dev:arm64, libgtest-dev:arm64, ... in
+# /usr/lib/aarch64-linux-gnu; scripts/install-cross-deps.sh installs them).
+# Tests run under qemu-aarch64 (user mode) through CMAKE_CROSSCOMPILING_EMULATOR,
+# so ctest and gtest_discover_tests work unchanged. QEMU_CPU in the
+# environment picks the emulated CPU (cross/run-arm64-simd.sh uses it to run
+# the kernel tests on NEON, SVE and SVE2).
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_SYSTEM_PROCESSOR aarch64)
+set(GEMMA_CROSS_TRIPLE aarch64-linux-gnu)
+
+set(CMAKE_C_COMPILER ${GEMMA_CROSS_TRIPLE}-gcc)
+set(CMAKE_CXX_COMPILER ${GEMMA_CROSS_TRIPLE}-g++)
+set(CMAKE_LIBRARY_ARCHITECTURE ${GEMMA_CROSS_TRIPLE})
+
+# Multiarch: target libraries live in /usr/lib/aarch64-linux-gnu, headers in
+# /usr/include (shared) and /usr/include/aarch64-linux-gnu; the cross GCC
+# searches both. CMake finds packages through CMAKE_LIBRARY_ARCHITECTURE;
+# programs (python3, bash) are the host's.
+set(CMAKE_FIND_ROOT_PATH /usr/${GEMMA_CROSS_TRIPLE})
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY BOTH)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
+
+# pkg-config (libjwt for the server) must only see arm64 .pc files.
+set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/${GEMMA_CROSS_TRIPLE}/pkgconfig:/usr/share/pkgconfig)
+set(ENV{PKG_CONFIG_PATH} "")
+
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-L;/usr/${GEMMA_CROSS_TRIPLE})
