@@ -12,7 +12,10 @@
 set -euo pipefail
 build="$1" logits="${2:-}"
 here="$(cd "$(dirname "$0")" && pwd)"
-qemu=(qemu-aarch64 -L /usr/aarch64-linux-gnu)
+# The same library root as the toolchain file's emulator (see linux-arm64.cmake).
+ld_prefix=/usr/aarch64-linux-gnu
+[ -e /lib/ld-linux-aarch64.so.1 ] && ld_prefix=/
+qemu=(qemu-aarch64 -L "$ld_prefix")
 variants=("neon:neoverse-n1" "sve-512:a64fx" "sve2-256:max,sve-default-vector-length=32"
           "sve2-128:max,sve-default-vector-length=16")
 if [ -n "${GEMMA_ARM64_CPUS:-}" ]; then read -r -a variants <<<"$GEMMA_ARM64_CPUS"; fi

@@ -8,6 +8,10 @@
 int main(int argc, char** argv) {
   CLI::App app{"gemma-core: Gemma inference on the CPU"};
   app.require_subcommand(1);
+  // Same syntax on every platform: CLI11 defaults to Windows-style "/opt"
+  // options on Windows, which turns positional paths like /data/in.gguf
+  // into unknown options.
+  app.allow_windows_style_options(false);
   std::map<CLI::App*, gemma::cli::Runner> runners;
   auto add = [&](gemma::cli::Runner r) { runners[app.get_subcommands({}).back()] = std::move(r); };
   add(gemma::cli::AddRun(app));

@@ -27,7 +27,10 @@ enum class PieceType : int32_t {
 };
 
 // A format-neutral description of a vocabulary, filled by each loader (GGUF
-// metadata here; tokenizer.json / tokenizer.model in the tokenizer work).
+// metadata, tokenizer.json, tokenizer.model). With a merge list the encoder
+// is Hugging Face's BPE (merge ranks; an unknown character becomes its byte
+// pieces before merging); without one it is SentencePiece's (piece scores).
+// add_space_prefix affects encoding only: Decode keeps the leading space.
 struct VocabSpec {
   std::vector<std::string> pieces;
   std::vector<float> scores;        // may be empty when merges are given

@@ -1,7 +1,6 @@
 #include "io/gcore.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <exception>
 #include <new>

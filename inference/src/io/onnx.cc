@@ -362,7 +362,9 @@ Status OnnxModel::ResolveExternal(OnnxTensor* t, const std::map<std::string, std
   const auto loc = info.find("location");
   if (loc == info.end() || loc->second.empty()) return CorruptData(what + "no \"location\"");
   const std::filesystem::path rel(loc->second);
-  if (rel.is_absolute() || rel.has_root_name()) {
+  // has_root_directory: on Windows "/etc/x" is not is_absolute() (no drive)
+  // but still leaves the model directory.
+  if (rel.is_absolute() || rel.has_root_name() || rel.has_root_directory()) {
     return CorruptData(what + "location " + Quote(loc->second) + " is not a relative path");
   }
   for (const auto& part : rel) {

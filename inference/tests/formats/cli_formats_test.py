@@ -5,16 +5,19 @@ Usage: cli_formats_test.py GEMMA_BINARY FIXTURES_DIR
 """
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
 import unittest
 
 GEMMA = FIXTURES = None
+# Cross builds run the binary through an emulator (qemu-aarch64 ..., wine).
+EMULATOR = shlex.split(os.environ.get("GEMMA_CLI_EMULATOR", ""))
 
 
 def run(*args, check=True):
-    p = subprocess.run([GEMMA, *args], capture_output=True, text=True, timeout=300)
+    p = subprocess.run([*EMULATOR, GEMMA, *args], capture_output=True, text=True, timeout=300)
     if check and p.returncode != 0:
         raise AssertionError(f"gemma {' '.join(args)} failed ({p.returncode}): {p.stderr}")
     return p

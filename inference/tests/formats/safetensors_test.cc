@@ -16,7 +16,8 @@ Bytes File(const std::string& header, size_t data_bytes, bool pad = false) {
   std::string h = header;
   while (pad && h.size() % 8 != 0) h.push_back(' ');
   Bytes b;
-  for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(static_cast<uint64_t>(h.size()) >> (8 * i)));
+  for (int i = 0; i < 8; ++i)
+    b.push_back(static_cast<uint8_t>(static_cast<uint64_t>(h.size()) >> (8 * i)));
   for (const char c : h) b.push_back(static_cast<uint8_t>(c));
   for (size_t i = 0; i < data_bytes; ++i) b.push_back(static_cast<uint8_t>(i));
   return b;

@@ -2,7 +2,7 @@
 // for a test, and stops it. The binary and fixtures come from ctest through
 // GEMMA_SERVER_BIN and GEMMA_FIXTURES.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,6 +11,10 @@ export const FIXTURES = process.env.GEMMA_FIXTURES;
 if (!BIN || !FIXTURES) throw new Error('set GEMMA_SERVER_BIN and GEMMA_FIXTURES');
 export const MODEL = join(FIXTURES, 'models', 'gemma3-tiny-f32.gguf');
 export const MODEL_ID = 'gemma3-tiny-f32.gguf';
+
+// Servers a failed test left running are killed when the test process exits.
+const running = new Set();
+process.on('exit', () => { for (const p of running) p.kill('SIGKILL'); });
 
 export function tempDir() {
   return mkdtempSync(join(tmpdir(), 'gemma-server-test-'));
@@ -28,6 +32,8 @@ export async function startServer({ config = '', args = [], waitReady = true, mo
   const argv = ['--host', '127.0.0.1', '--port', '0', '--config', configPath, ...args];
   if (model) argv.push('--model', model);
   const proc = spawn(BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(proc);
+  proc.on('exit', () => running.delete(proc));
   let stdout = '';
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
@@ -54,6 +60,7 @@ export async function startServer({ config = '', args = [], waitReady = true, mo
       const deadline = setTimeout(() => proc.kill('SIGKILL'), 30000);
       const r = await exited;
       clearTimeout(deadline);
+      rmSync(dir, { recursive: true, force: true });
       return r;
     },
   };
