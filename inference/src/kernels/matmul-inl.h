@@ -32,6 +32,8 @@
 #include "kernels/convert-inl.h"
 #include "kernels/int8_dot-inl.h"
 #include "kernels/kernels.h"
+#include "kernels/kquant.h"
+#include "kernels/kquant_matmul-inl.h"
 #include "kernels/matmul_float-inl.h"
 #include "kernels/matmul_z512-inl.h"
 #include "kernels/types.h"
@@ -123,6 +125,12 @@ void MatMul(const MatView& w, const uint8_t* x, size_t n_tokens, size_t row_begi
     case DType::kF16: return MatMulF<DType::kF16>(w, x, n_tokens, row_begin, row_end, y, y_stride);
     case DType::kBF16:
       return MatMulF<DType::kBF16>(w, x, n_tokens, row_begin, row_end, y, y_stride);
+    case DType::kQ2_K: return kq::MatMulK<DType::kQ2_K>(w, x, n_tokens, row_begin, row_end, y, y_stride);
+    case DType::kQ3_K: return kq::MatMulK<DType::kQ3_K>(w, x, n_tokens, row_begin, row_end, y, y_stride);
+    case DType::kQ4_K: return kq::MatMulK<DType::kQ4_K>(w, x, n_tokens, row_begin, row_end, y, y_stride);
+    case DType::kQ5_K: return kq::MatMulK<DType::kQ5_K>(w, x, n_tokens, row_begin, row_end, y, y_stride);
+    case DType::kQ6_K: return kq::MatMulK<DType::kQ6_K>(w, x, n_tokens, row_begin, row_end, y, y_stride);
+    case DType::kQ8_K: return;  // not a weight type
   }
 }
 
@@ -158,6 +166,9 @@ HWY_INLINE void QuantizeBlockQ8_0(const float* HWY_RESTRICT v, uint8_t* HWY_REST
 
 void PrepareActivations(DType weight_type, const float* x, size_t n_tokens, size_t cols,
                         size_t x_stride, uint8_t* out) {
+  if (IsKQuant(weight_type) || weight_type == DType::kQ8_K) {
+    return kq::PrepareQ8_K(x, n_tokens, cols, x_stride, out);
+  }
   const bool quant = weight_type == DType::kQ8_0 || weight_type == DType::kQ4_0;
   const size_t row_bytes = quant ? cols / kQuantBlock * sizeof(BlockQ8_0) : cols * sizeof(float);
   for (size_t t = 0; t < n_tokens; ++t) {
@@ -200,6 +211,12 @@ void DequantizeRow(DType type, const uint8_t* row, size_t n, float* out) {
     case DType::kBF16: return WidenRow<DType::kBF16>(row, n, out);
     case DType::kQ8_0:
     case DType::kQ4_0: break;
+    case DType::kQ2_K:
+    case DType::kQ3_K:
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K: return gemma::kernels::kq::DequantizeRow(type, row, n, out);
+    case DType::kQ8_K: return;  // not a weight type
   }
   const hn::CappedTag<float, 8> df;
   const hn::Rebind<int32_t, decltype(df)> di;

@@ -21,6 +21,9 @@ size_t PreparedRowBytes(DType weight_type, size_t cols) {
   if (weight_type == DType::kQ8_0 || weight_type == DType::kQ4_0) {
     return cols / kQuantBlock * sizeof(BlockQ8_0);
   }
+  if (IsKQuant(weight_type) || weight_type == DType::kQ8_K) {
+    return cols / kSuperBlock * sizeof(BlockQ8_K);
+  }
   return cols * sizeof(float);
 }
 

@@ -1,5 +1,7 @@
 #include "kernels/reference.h"
 
+#include "kernels/kquant.h"
+
 #include <cmath>
 #include <cstring>
 #include <numbers>
@@ -21,7 +23,30 @@ void QuantizeRowQ8_0(const float* x, size_t n, BlockQ8_0* out) {
   }
 }
 
+void QuantizeRowQ8_K(const float* x, size_t n, BlockQ8_K* out) {
+  for (size_t b = 0; b < n / kSuperBlock; ++b) {
+    const float* v = x + b * kSuperBlock;
+    BlockQ8_K& o = out[b];
+    std::memset(&o, 0, sizeof(o));
+    float amax = 0.0f, max = 0.0f;
+    for (size_t i = 0; i < kSuperBlock; ++i) {
+      if (std::fabs(v[i]) > amax) amax = std::fabs(v[i]), max = v[i];
+    }
+    if (amax == 0.0f) continue;
+    const float iscale = -127.0f / max;
+    for (size_t i = 0; i < kSuperBlock; ++i) {
+      const float q = std::nearbyint(iscale * v[i]);
+      o.qs[i] = static_cast<int8_t>(q > 127.0f ? 127.0f : q);
+      o.bsums[i / 16] = static_cast<int16_t>(o.bsums[i / 16] + o.qs[i]);
+    }
+    o.d = 1.0f / iscale;
+  }
+}
+
+static bool UsesQ8_K(DType t) { return IsKQuant(t) || t == DType::kQ8_K; }
+
 size_t PreparedRowBytes(DType weight_type, size_t cols) {
+  if (UsesQ8_K(weight_type)) return cols / kSuperBlock * sizeof(BlockQ8_K);
   if (weight_type == DType::kQ8_0 || weight_type == DType::kQ4_0) {
     return cols / kQuantBlock * sizeof(BlockQ8_0);
   }
@@ -32,7 +57,9 @@ void PrepareActivations(DType weight_type, const float* x, size_t n_tokens, size
                         size_t x_stride, uint8_t* out) {
   const size_t bytes = PreparedRowBytes(weight_type, cols);
   for (size_t t = 0; t < n_tokens; ++t) {
-    if (weight_type == DType::kQ8_0 || weight_type == DType::kQ4_0) {
+    if (UsesQ8_K(weight_type)) {
+      QuantizeRowQ8_K(x + t * x_stride, cols, reinterpret_cast<BlockQ8_K*>(out + t * bytes));
+    } else if (weight_type == DType::kQ8_0 || weight_type == DType::kQ4_0) {
       QuantizeRowQ8_0(x + t * x_stride, cols, reinterpret_cast<BlockQ8_0*>(out + t * bytes));
     } else {
       std::memcpy(out + t * bytes, x + t * x_stride, cols * sizeof(float));
@@ -65,6 +92,18 @@ static float WeightAt(DType type, const uint8_t* row, size_t i) {
       const int q = j < 16 ? (blk.qs[j] & 0xF) : (blk.qs[j - 16] >> 4);
       return static_cast<float>(q - 8) * F16ToF32(blk.d);
     }
+    case DType::kQ2_K:
+    case DType::kQ3_K:
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K: {
+      kq::Unpacked u;
+      kq::Unpack(type, row + (i / kSuperBlock) * DTypeBlockBytes(type), &u);
+      const size_t j = i % kSuperBlock;
+      return u.d * static_cast<float>(u.sc[j / 16]) * static_cast<float>(u.q[j]) -
+             u.dmin * static_cast<float>(u.m[j / 16]);
+    }
+    case DType::kQ8_K: break;
   }
   return 0.0f;
 }
@@ -80,7 +119,30 @@ static int QuantAt(DType type, const uint8_t* block, size_t j) {
 
 double DotRow(DType type, const uint8_t* w_row, const uint8_t* x, size_t cols, double* abs_sum) {
   double sum = 0.0, asum = 0.0;
-  if (type == DType::kQ8_0 || type == DType::kQ4_0) {
+  if (IsKQuant(type)) {
+    for (size_t b = 0; b < cols / kSuperBlock; ++b) {
+      kq::Unpacked u;
+      kq::Unpack(type, w_row + b * DTypeBlockBytes(type), &u);
+      BlockQ8_K xb;
+      std::memcpy(&xb, x + b * sizeof(BlockQ8_K), sizeof(xb));
+      int64_t isum = 0, iabs = 0, imin = 0, mabs = 0;
+      for (size_t i = 0; i < kSuperBlock; ++i) {
+        const int64_t p = static_cast<int64_t>(u.sc[i / 16]) * u.q[i] * xb.qs[i];
+        isum += p;
+        iabs += p < 0 ? -p : p;
+      }
+      for (size_t j = 0; j < 16; ++j) {
+        const int64_t p = static_cast<int64_t>(u.m[j]) * xb.bsums[j];
+        imin += p;
+        mabs += p < 0 ? -p : p;
+      }
+      const float dd = u.d * xb.d, dm = u.dmin * xb.d;
+      sum += static_cast<double>(dd) * static_cast<double>(isum) -
+             static_cast<double>(dm) * static_cast<double>(imin);
+      asum += std::fabs(static_cast<double>(dd)) * static_cast<double>(iabs) +
+              std::fabs(static_cast<double>(dm)) * static_cast<double>(mabs);
+    }
+  } else if (type == DType::kQ8_0 || type == DType::kQ4_0) {
     const size_t wbytes = DTypeBlockBytes(type);
     for (size_t b = 0; b < cols / kQuantBlock; ++b) {
       const uint8_t* wb = w_row + b * wbytes;

@@ -18,6 +18,12 @@ namespace gemma::kernels::ref {
 // float. Note that q is computed with the unrounded id, not 1 / fp16(d).
 void QuantizeRowQ8_0(const float* x, size_t n, BlockQ8_0* out);
 
+// llama.cpp's quantize_row_q8_K_ref (the activation side of K-quant dot
+// products): per 256, max = the x of largest |x| (first on ties), iscale =
+// -127 / max, q = min(127, round-half-even(iscale * x)), d = 1 / iscale,
+// bsums = sums of 16 quants; an all-zero block is all zero.
+void QuantizeRowQ8_K(const float* x, size_t n, BlockQ8_K* out);
+
 size_t PreparedRowBytes(DType weight_type, size_t cols);
 void PrepareActivations(DType weight_type, const float* x, size_t n_tokens, size_t cols,
                         size_t x_stride, uint8_t* out);
@@ -27,6 +33,8 @@ void PrepareActivations(DType weight_type, const float* x, size_t n_tokens, size
 //   F32/F16/BF16: sum_i w_i * x_i with w widened exactly to f32.
 //   Q8_0/Q4_0:    sum_blocks f32(d_w) * f32(d_x) * isum, where isum is the
 //                 exact integer dot of the 32 (q_w [- 8 for Q4_0]) * q_x.
+//   K-quants:     sum_superblocks f32(d_w * d_x) * isum - f32(dmin_w * d_x) * imin
+//                 with isum = sum sc * q_w * q_x, imin = sum m * bsum (kquant.h).
 // Also returns in *abs_sum the sum of |terms| (used to scale tolerances).
 double DotRow(DType type, const uint8_t* w_row, const uint8_t* x_prepared, size_t cols,
               double* abs_sum = nullptr);

@@ -8,7 +8,13 @@ bool IsKnownDType(uint32_t raw) {
     case DType::kF16:
     case DType::kQ4_0:
     case DType::kQ8_0:
+    case DType::kQ2_K:
+    case DType::kQ3_K:
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K:
     case DType::kBF16: return true;
+    case DType::kQ8_K: return false;  // an activation format, not a weight type
   }
   return false;
 }
@@ -19,13 +25,21 @@ const char* DTypeName(DType t) {
     case DType::kF16: return "F16";
     case DType::kQ4_0: return "Q4_0";
     case DType::kQ8_0: return "Q8_0";
+    case DType::kQ2_K: return "Q2_K";
+    case DType::kQ3_K: return "Q3_K";
+    case DType::kQ4_K: return "Q4_K";
+    case DType::kQ5_K: return "Q5_K";
+    case DType::kQ6_K: return "Q6_K";
+    case DType::kQ8_K: return "Q8_K";
     case DType::kBF16: return "BF16";
   }
   return "?";
 }
 
 size_t DTypeBlockElems(DType t) {
-  return (t == DType::kQ4_0 || t == DType::kQ8_0) ? kQuantBlock : 1;
+  if (t == DType::kQ4_0 || t == DType::kQ8_0) return kQuantBlock;
+  if (IsKQuant(t) || t == DType::kQ8_K) return kSuperBlock;
+  return 1;
 }
 
 size_t DTypeBlockBytes(DType t) {
@@ -35,6 +49,12 @@ size_t DTypeBlockBytes(DType t) {
     case DType::kBF16: return 2;
     case DType::kQ4_0: return sizeof(BlockQ4_0);
     case DType::kQ8_0: return sizeof(BlockQ8_0);
+    case DType::kQ2_K: return sizeof(BlockQ2_K);
+    case DType::kQ3_K: return sizeof(BlockQ3_K);
+    case DType::kQ4_K: return sizeof(BlockQ4_K);
+    case DType::kQ5_K: return sizeof(BlockQ5_K);
+    case DType::kQ6_K: return sizeof(BlockQ6_K);
+    case DType::kQ8_K: return sizeof(BlockQ8_K);
   }
   return 0;
 }

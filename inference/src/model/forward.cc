@@ -9,6 +9,8 @@
 namespace gemma {
 namespace {
 
+// Weights whose dot products read Q8_0 activations (Q4_0, Q8_0) or Q8_K
+// activations (K-quants); the others read x itself.
 bool IsQuantized(DType t) { return t == DType::kQ4_0 || t == DType::kQ8_0; }
 
 // Runs fn(t) for every token, in parallel when there is more than one (one
@@ -34,11 +36,13 @@ StatusOr<std::unique_ptr<ForwardPass>> ForwardPass::Create(const ModelConfig& c,
   const size_t B = max_batch, d = c.d_model, qd = c.q_dim(), kvd = c.kv_dim(), ff = c.ffn_dim;
   const size_t hd2 = c.head_dim / 2;
   const size_t max_cols = std::max({d, qd, ff});
-  const size_t prep_row = std::max(kernels::PreparedRowBytes(DType::kQ8_0, max_cols),
-                                   kernels::PreparedRowBytes(DType::kF32, max_cols));
+  // Q8_0 rows, then Q8_K rows (a layer may mix Q4_0/Q8_0 and K-quant weights).
+  fp->q8k_offset_ = Arena::RoundUp(B * kernels::PreparedRowBytes(DType::kQ8_0, max_cols));
+  const size_t prep_bytes = std::max(B * kernels::PreparedRowBytes(DType::kF32, max_cols),
+                                     fp->q8k_offset_ + B * kernels::PreparedRowBytes(DType::kQ8_K, max_cols));
   auto f = [](size_t n) { return Arena::RoundUp(n * sizeof(float)); };
   const size_t bytes = f(B * d) * 3 + f(B * qd) * 2 + f(B * kvd) * 2 + f(B * ff) * 2 +
-                       Arena::RoundUp(B * prep_row) + f(B * hd2) * 4 +
+                       Arena::RoundUp(prep_bytes) + f(B * hd2) * 4 +
                        f(fp->num_threads_ * max_context) + Arena::RoundUp(B * sizeof(int32_t));
   if (!fp->arena_.Reserve(bytes)) {
     return ResourceExhausted("cannot allocate " + std::to_string(bytes >> 20) +
@@ -54,7 +58,7 @@ StatusOr<std::unique_ptr<ForwardPass>> ForwardPass::Create(const ModelConfig& c,
   fp->v_ = a.Take<float>(B * kvd);
   fp->gate_ = a.Take<float>(B * ff);
   fp->up_ = a.Take<float>(B * ff);
-  fp->prepared_ = a.Take<uint8_t>(B * prep_row);
+  fp->prepared_ = a.Take<uint8_t>(prep_bytes);
   fp->cos_local_ = a.Take<float>(B * hd2);
   fp->sin_local_ = a.Take<float>(B * hd2);
   fp->cos_global_ = a.Take<float>(B * hd2);
@@ -99,12 +103,19 @@ void ForwardPass::MatMuls(ThreadPool& pool, const float* x, size_t n, std::initi
   const size_t cols = jobs.begin()->w->cols;
   // Quantized weights read Q8_0 activations, prepared once for all jobs;
   // float weights read x itself (its prepared form is the same bytes).
-  bool any_quantized = false;
-  for (const MatJob& j : jobs) any_quantized |= IsQuantized(j.w->type);
+  bool any_quantized = false, any_k = false;
+  for (const MatJob& j : jobs) any_quantized |= IsQuantized(j.w->type), any_k |= IsKQuant(j.w->type);
   const size_t q8_row = kernels::PreparedRowBytes(DType::kQ8_0, cols);
-  if (any_quantized) {
+  const size_t q8k_row = kernels::PreparedRowBytes(DType::kQ8_K, cols);
+  uint8_t* const prepared_k = prepared_ + q8k_offset_;
+  if (any_quantized || any_k) {
     ForEachToken(pool, n, [&](size_t t) {
-      kernels::PrepareActivations(DType::kQ8_0, x + t * cols, 1, cols, cols, prepared_ + t * q8_row);
+      if (any_quantized) {
+        kernels::PrepareActivations(DType::kQ8_0, x + t * cols, 1, cols, cols, prepared_ + t * q8_row);
+      }
+      if (any_k) {
+        kernels::PrepareActivations(DType::kQ8_K, x + t * cols, 1, cols, cols, prepared_k + t * q8k_row);
+      }
     });
   }
   // Row chunks: decode streams 64 rows per task (small enough to balance the
@@ -129,7 +140,9 @@ void ForwardPass::MatMuls(ThreadPool& pool, const float* x, size_t n, std::initi
     const kernels::MatView& w = *job_list[j].w;
     const size_t r0 = (task - first_task[j]) * chunk[j];
     const size_t r1 = std::min(w.rows, r0 + chunk[j]);
-    const uint8_t* xin = IsQuantized(w.type) ? prepared_ : reinterpret_cast<const uint8_t*>(x);
+    const uint8_t* xin = IsQuantized(w.type) ? prepared_
+                         : IsKQuant(w.type) ? prepared_k
+                                            : reinterpret_cast<const uint8_t*>(x);
     kernels::MatMul(w, xin, n, r0, r1, job_list[j].y, w.rows);
   });
 }

@@ -55,6 +55,7 @@ class ForwardPass {
   float *x_ = nullptr, *xn_ = nullptr, *q_ = nullptr, *k_ = nullptr, *v_ = nullptr;
   float *att_ = nullptr, *o_ = nullptr, *gate_ = nullptr, *up_ = nullptr;
   uint8_t* prepared_ = nullptr;  // activations converted for quantized matmuls
+  size_t q8k_offset_ = 0;        // where the Q8_K form (K-quant weights) starts in prepared_
   // RoPE tables per token: cos/sin for local and global layers [max_batch][head_dim/2].
   float *cos_local_ = nullptr, *sin_local_ = nullptr, *cos_global_ = nullptr, *sin_global_ = nullptr;
   std::vector<double> inv_freq_local_, inv_freq_global_;

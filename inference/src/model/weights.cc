@@ -27,9 +27,14 @@ class Binder {
     GEMMA_ASSIGN_OR_RETURN(const SourceTensor* t, Find(name, {cols, rows}));
     const DType type = t->type;
     if (type != DType::kF32 && type != DType::kF16 && type != DType::kBF16 &&
-        type != DType::kQ8_0 && type != DType::kQ4_0) {
+        type != DType::kQ8_0 && type != DType::kQ4_0 && !IsKQuant(type)) {
       return Unsupported(source_ + ": tensor '" + name + "'" + Origin(*t) + " has type " +
                          DTypeName(type) + ", which has no matmul kernel");
+    }
+    if (cols % DTypeBlockElems(type) != 0) {
+      return CorruptData(source_ + ": tensor '" + name + "'" + Origin(*t) + " has rows of " +
+                         std::to_string(cols) + " elements, not a multiple of " + DTypeName(type) +
+                         "'s block of " + std::to_string(DTypeBlockElems(type)));
     }
     if (t->n_bytes != DTypeRowBytes(type, cols) * rows) {
       return CorruptData(source_ + ": tensor '" + name + "'" + Origin(*t) + " has " +

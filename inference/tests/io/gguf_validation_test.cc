@@ -482,9 +482,9 @@ TEST(GgufTensors, DimensionProductOverflow) {
 TEST(GgufTensors, UnknownType) {
   // A real ggml type gemma-core does not handle: Unsupported, naming it.
   GgufBuilder gk;
-  gk.Tensor("blk.0.ffn_up.weight", {256, 2}, 12u);
+  gk.Tensor("blk.0.ffn_up.weight", {256, 2}, 6u);
   EXPECT_TRUE(FailsWith(gk.Build(), StatusCode::kUnsupported,
-                        {"blk.0.ffn_up.weight", "type 12", "Q4_K"}));
+                        {"blk.0.ffn_up.weight", "type 6", "Q5_0"}));
   // An id no ggml has: corrupt.
   for (uint32_t t : {40u, 1000u, 0xffffffffu}) {
     GgufBuilder gb;
@@ -492,19 +492,25 @@ TEST(GgufTensors, UnknownType) {
     EXPECT_TRUE(FailsWith(gb.Build(), StatusCode::kCorruptData,
                           {"bogus.weight", "tensor type " + std::to_string(t)}));
   }
-  // Every known type parses.
-  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0}) {
-    const Bytes b = GgufBuilder().Tensor("t", {64, 2}, t).Build();
+  // Every known type parses (K-quants: rows of 256).
+  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ2_K,
+                  DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+    const Bytes b = GgufBuilder().Tensor("t", {256, 2}, t).Build();
     auto f = ParseBytes(b);
     ASSERT_TRUE(f.ok()) << DTypeName(t) << ": " << f.status().ToString();
     EXPECT_EQ((*f)->tensors()[0].type, t);
-    EXPECT_EQ((*f)->tensors()[0].n_bytes, DTypeRowBytes(t, 64) * 2);
+    EXPECT_EQ((*f)->tensors()[0].n_bytes, DTypeRowBytes(t, 256) * 2);
   }
+  // Q8_K is an activation format only: no weight tensor has it.
+  EXPECT_TRUE(FailsWith(GgufBuilder().Tensor("k8.weight", {256, 2}, 15u).Build(),
+                        StatusCode::kUnsupported, {"k8.weight", "type 15"}));
 }
 
 TEST(GgufTensors, FirstDimNotAMultipleOfBlock) {
   EXPECT_TRUE(FailsWith(GgufBuilder().Tensor("q8.weight", {48, 2}, DType::kQ8_0).Build(),
                         StatusCode::kCorruptData, {"q8.weight", "48", "block size 32"}));
+  EXPECT_TRUE(FailsWith(GgufBuilder().Tensor("q4k.weight", {128, 2}, DType::kQ4_K).Build(),
+                        StatusCode::kCorruptData, {"q4k.weight", "128", "block size 256"}));
   EXPECT_TRUE(FailsWith(GgufBuilder().Tensor("q4.weight", {31}, DType::kQ4_0).Build(),
                         StatusCode::kCorruptData, {"q4.weight", "Q4_0"}));
   // Only dims[0] matters.
