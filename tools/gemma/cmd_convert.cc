@@ -5,6 +5,9 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
+#include <optional>
+#include <vector>
 
 #ifdef _WIN32
 #include <io.h>
@@ -18,6 +21,7 @@
 #include "io/gcore.h"
 #include "model/export.h"
 #include "model/source.h"
+#include "quant/kquant_mix.h"
 #include "quant/quantize.h"
 
 namespace gemma::cli {
@@ -63,14 +67,27 @@ int ConvertModel(const std::string& in, const std::string& out, std::string to,
     }
   }
   ExportOptions options;
+  std::optional<quant::QuantSpec> spec;
   if (!type.empty()) {
-    StatusOr<DType> t = quant::ParseTargetType(type);
+    StatusOr<quant::QuantSpec> t = quant::ParseQuantSpec(type);
     if (!t.ok()) return Fail(t.status());
-    options.matrix_type = *t;
+    spec = *t;
+    options.matrix_type = t->type;
   }
   const auto t0 = std::chrono::steady_clock::now();
   StatusOr<ModelSource> src = OpenModelSource(in);
   if (!src.ok()) return Fail(src.status());
+  if (spec && IsKQuant(spec->type)) {
+    // K-quants: llama.cpp's per-tensor choices (Q6_K embedding, mixtures,
+    // fallbacks for rows that are not a multiple of 256).
+    std::vector<std::string> names;
+    for (const SourceTensor& t : src->tensors) names.push_back(t.name);
+    auto planner = std::make_shared<quant::TensorTypePlanner>(*spec, names);
+    options.matrix_type_of = [planner](const SourceTensor& t) {
+      return planner->TypeFor(t.name, t.dims[0]);
+    };
+    options.file_type = spec->llama_ftype;
+  }
   std::fprintf(stderr, "gemma: %s (%s, %s, %zu tensors) -> %s (%s%s%s)\n", in.c_str(),
                ModelFormatName(src->format), ArchitectureName(src->config.arch),
                src->tensors.size(), out.c_str(), to.c_str(), type.empty() ? "" : ", ",

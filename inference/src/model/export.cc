@@ -17,7 +17,7 @@
 namespace gemma {
 namespace {
 
-bool IsQuantized(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0; }
+bool IsQuantized(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0 || IsKQuant(t); }
 
 // The type most matrices are written as (general.file_type).
 DType DominantMatrixType(const ModelSource& src, const ExportOptions& o) {
@@ -149,7 +149,7 @@ typename Writer::DataFn TensorData(const ModelSource& src, const std::vector<DTy
 }  // namespace
 
 DType ExportType(const SourceTensor& t, const ExportOptions& o, bool widen_norms) {
-  if (t.dims.size() >= 2) return o.matrix_type.value_or(t.type);
+  if (t.dims.size() >= 2) return o.matrix_type_of ? o.matrix_type_of(t) : o.matrix_type.value_or(t.type);
   return widen_norms ? DType::kF32 : t.type;
 }
 
@@ -194,8 +194,9 @@ Status WriteGguf(const ModelSource& src, const std::string& path, const ExportOp
     GEMMA_RETURN_IF_ERROR(ConfigToGguf(src, &w));
     GEMMA_RETURN_IF_ERROR(VocabToGguf(src, &w));
   }
-  if (src.gguf == nullptr || o.matrix_type.has_value()) {
-    w.SetAfter("general.name", "general.file_type", GgufU32(quant::LlamaFileType(main)));
+  if (src.gguf == nullptr || o.matrix_type.has_value() || o.matrix_type_of) {
+    w.SetAfter("general.name", "general.file_type",
+               GgufU32(o.file_type.value_or(quant::LlamaFileType(main))));
   }
   if (IsQuantized(main)) {
     if (w.metadata().end() ==

@@ -20,6 +20,10 @@ struct ExportOptions {
   // --pure) becomes this type; nullopt keeps each tensor's type. Norm
   // vectors stay F32 (.gcore widens F16/BF16 ones to F32).
   std::optional<DType> matrix_type;
+  // When set, the type of each matrix (a K-quant mixture, quant/kquant_mix.h);
+  // overrides matrix_type. file_type then gives general.file_type.
+  std::function<DType(const SourceTensor&)> matrix_type_of;
+  std::optional<uint32_t> file_type;
   std::function<void(float)> progress;
 };
 

@@ -5,6 +5,9 @@
 #include <cmath>
 #include <cstring>
 
+#include "quant/kquant_mix.h"
+#include "quant/kquant_quantize.h"
+
 // Products must round before the additions that follow them, as in ggml's
 // reference C (clang would otherwise fuse them on targets with FMA).
 #ifdef __clang__
@@ -81,27 +84,19 @@ bool EncodeRow(DType type, const float* x, size_t n, uint8_t* out) {
     case DType::kQ4_0:
       QuantizeRowQ4_0(x, n, out);
       return true;
+    case DType::kQ2_K:
+    case DType::kQ3_K:
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K: return QuantizeRowK(type, x, n, out);
+    case DType::kQ8_K: return false;
   }
   return false;
 }
 
 StatusOr<DType> ParseTargetType(std::string_view name) {
-  std::string s(name);
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (s == "q8_0") return DType::kQ8_0;
-  if (s == "q4_0") return DType::kQ4_0;
-  if (s == "f16") return DType::kF16;
-  if (s == "bf16") return DType::kBF16;
-  if (s == "f32") return DType::kF32;
-  for (const char* k : {"q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "q8_k"}) {
-    if (s.rfind(k, 0) == 0) {
-      return Unsupported(
-          "quantization type '" + std::string(name) +
-          "' (a K-quant) is not supported yet; supported: q8_0, q4_0, f16, bf16, f32");
-    }
-  }
-  return InvalidArgument("unknown quantization type '" + std::string(name) +
-                         "'; supported: q8_0, q4_0, f16, bf16, f32");
+  GEMMA_ASSIGN_OR_RETURN(const QuantSpec spec, ParseQuantSpec(name));
+  return spec.type;
 }
 
 uint32_t LlamaFileType(DType type) {
@@ -116,6 +111,12 @@ uint32_t LlamaFileType(DType type) {
       return 7;
     case DType::kBF16:
       return 32;
+    case DType::kQ2_K: return 10;
+    case DType::kQ3_K: return 11;  // Q3_K_S
+    case DType::kQ4_K: return 14;  // Q4_K_S
+    case DType::kQ5_K: return 16;  // Q5_K_S
+    case DType::kQ6_K: return 18;
+    case DType::kQ8_K: return 0;
   }
   return 0;
 }

@@ -22,17 +22,18 @@ void QuantizeRowQ8_0(const float* x, size_t n, uint8_t* out);
 // byte j = q[j] | q[j + 16] << 4.
 void QuantizeRowQ4_0(const float* x, size_t n, uint8_t* out);
 
-// Writes n f32 values as `type` (F32, F16, BF16, Q8_0 or Q4_0; n a multiple
-// of the type's block). Returns false for a type it cannot write.
+// Writes n f32 values as `type` (F32, F16, BF16, Q8_0, Q4_0 or Q2_K..Q6_K
+// (kquant_quantize.h); n a multiple of the type's block). Returns false for a
+// type it cannot write.
 bool EncodeRow(DType type, const float* x, size_t n, uint8_t* out);
 
-// Parses a `gemma quantize --type` name: q8_0, q4_0, f16, bf16, f32. K-quant
-// names (q4_k, q5_k, q6_k, q3_k, q2_k, q4_k_m, q5_k_m, ...) are kUnsupported
-// with a message saying they are not supported yet; others kInvalidArgument.
+// The matrix type of a `gemma quantize --type` name (ParseQuantSpec in
+// kquant_mix.h; for q4_k_m / q5_k_m the mixture's default type, Q4_K / Q5_K).
 StatusOr<DType> ParseTargetType(std::string_view name);
 
 // llama.cpp's general.file_type (enum llama_ftype) for a file whose matrices
-// are `type`: F32 0, F16 1, Q4_0 2, Q8_0 7, BF16 32.
+// are `type`: F32 0, F16 1, Q4_0 2, Q8_0 7, BF16 32, Q2_K 10, Q3_K 11
+// (Q3_K_S), Q4_K 14 (Q4_K_S), Q5_K 16 (Q5_K_S), Q6_K 18.
 uint32_t LlamaFileType(DType type);
 
 }  // namespace gemma::quant
