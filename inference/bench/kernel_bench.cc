@@ -44,6 +44,8 @@ std::vector<uint8_t> MakeWeights(DType type, size_t rows, size_t cols) {
       std::memcpy(w.data() + 2 * i, &h, 2);
     }
   } else {
+    // Q4_0 / Q8_0 / Q4_K: fp16 scale first (Q4_K's dmin and Q6_K's scale stay
+    // random bytes: the speed does not depend on them).
     const size_t bb = DTypeBlockBytes(type);
     const uint16_t d = F32ToF16(0.01f);
     for (size_t b = 0; b < w.size() / bb; ++b) std::memcpy(w.data() + b * bb, &d, 2);
@@ -126,7 +128,8 @@ int RegisterMatMuls() {
       {"2048x16384", {2048, 16384}, true},
       {"256000x2048", {256000, 2048}, false},  // tied output embedding: decode only
   };
-  const DType types[] = {DType::kQ4_0, DType::kQ8_0, DType::kF16, DType::kBF16, DType::kF32};
+  const DType types[] = {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K,
+                         DType::kF16,  DType::kBF16, DType::kF32};
   for (DType type : types) {
     for (const auto& s : shapes) {
       const std::string name = std::string("MatMul/") + DTypeName(type) + "/" + s.name;

@@ -118,31 +118,53 @@ HWY_INLINE float HSum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// Q4_K / Q5_K: q[2h + s] = elements 64 h + 32 s .. +31 (unsigned); sc16[k]:
-// the scale of q[k] in all 16 int16 lanes; mins16: lane j = min of sub-block
-// j / 2 (so vpmaddwd with the 16 bsums gives imin).
+// Q4_K / Q5_K scales and mins (ggml's get_scale_min_k4 for all 8 at once,
+// as llama.cpp's AVX2 code does): 12 bytes -> u32 words [sc0-3, sc4-7,
+// m0-3, m4-7], widened to int16. sc2: the 8 scales in both 128-bit halves
+// (for vpshufb broadcasts); mins16: lane j = min of sub-block j / 2 (so
+// vpmaddwd with the 16 bsums gives imin).
+struct ScalesK4 {
+  __m256i sc2, mins16;
+};
+HWY_INLINE ScalesK4 UnpackScalesK4(const uint8_t* s) {
+  uint32_t u[4];
+  std::memcpy(u, s, 12);
+  constexpr uint32_t kM1 = 0x3f3f3f3f, kM2 = 0x0f0f0f0f, kM3 = 0x03030303;
+  u[3] = ((u[2] >> 4) & kM2) | (((u[1] >> 6) & kM3) << 4);  // mins 4-7
+  const uint32_t m03 = u[1] & kM1;                            // mins 0-3
+  u[1] = (u[2] & kM2) | (((u[0] >> 6) & kM3) << 4);           // scales 4-7
+  u[2] = m03;
+  u[0] &= kM1;                                                // scales 0-3
+  const __m128i v = _mm_set_epi32(static_cast<int>(u[3]), static_cast<int>(u[2]),
+                                  static_cast<int>(u[1]), static_cast<int>(u[0]));
+  ScalesK4 r;
+  r.sc2 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(v));
+  const __m128i m = _mm_unpackhi_epi8(v, v);  // m0 m0 m1 m1 ... m7 m7
+  r.mins16 = _mm256_cvtepu8_epi16(m);
+  return r;
+}
+// vpshufb masks: int16 lane k of sc2 into every lane.
+struct ShufK4 {
+  alignas(32) uint8_t m[8][32];
+};
+constexpr ShufK4 MakeShufK4() {
+  ShufK4 t{};
+  for (int k = 0; k < 8; ++k) {
+    for (int b = 0; b < 32; ++b) t.m[k][b] = static_cast<uint8_t>(2 * k + (b & 1));
+  }
+  return t;
+}
+alignas(32) static constexpr ShufK4 kShufK4 = MakeShufK4();
+HWY_INLINE __m256i ScaleK4(__m256i sc2, int k) {
+  return _mm256_shuffle_epi8(sc2, _mm256_load_si256(reinterpret_cast<const __m256i*>(kShufK4.m[k])));
+}
+
+// Q4_K / Q5_K: q[2h + s] = elements 64 h + 32 s .. +31 (unsigned).
 struct W45 {
   __m256i q[8];
-  __m256i sc[8];
-  __m256i mins16;
+  __m256i sc2, mins16;
   float d, dmin;
 };
-HWY_INLINE void ScalesMinsK4(const uint8_t* s, W45* w) {
-  alignas(16) int16_t mins[16];
-  for (int j = 0; j < 8; ++j) {
-    int sc, m;
-    if (j < 4) {
-      sc = s[j] & 63;
-      m = s[j + 4] & 63;
-    } else {
-      sc = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
-      m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-    }
-    w->sc[j] = _mm256_set1_epi16(static_cast<int16_t>(sc));
-    mins[2 * j] = mins[2 * j + 1] = static_cast<int16_t>(m);
-  }
-  w->mins16 = _mm256_load_si256(reinterpret_cast<const __m256i*>(mins));
-}
 
 template <bool kFive>
 struct Q45Ops {
@@ -150,7 +172,9 @@ struct Q45Ops {
   static HWY_INLINE void Load(const uint8_t* blk, W* w) {
     w->d = HalfAt(blk);
     w->dmin = HalfAt(blk + 2);
-    ScalesMinsK4(blk + 4, w);
+    const ScalesK4 sm = UnpackScalesK4(blk + 4);
+    w->sc2 = sm.sc2;
+    w->mins16 = sm.mins16;
     const uint8_t* qs = kFive ? blk + 48 : blk + 16;
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i qh = kFive ? Ld256(blk + 16) : _mm256_setzero_si256();
@@ -170,21 +194,73 @@ struct Q45Ops {
       w->q[2 * h + 1] = hi;
     }
   }
-  static HWY_INLINE void Dot(const W& w, const BlockQ8_K* x, __m256& acc, float& mins) {
+  static HWY_INLINE void Dot(const W& w, const BlockQ8_K* x, __m256& acc, float& /*mins*/) {
     __m256i s = _mm256_setzero_si256();
     for (int k = 0; k < 8; ++k) {
       const __m256i p = _mm256_maddubs_epi16(w.q[k], Ld256(x->qs + 32 * k));
-      s = _mm256_add_epi32(s, _mm256_madd_epi16(p, w.sc[k]));
+      s = _mm256_add_epi32(s, _mm256_madd_epi16(p, ScaleK4(w.sc2, k)));
     }
-    const __m256i bs = Ld256(x->bsums);
-    const __m256i im = _mm256_madd_epi16(bs, w.mins16);
+    // imin lanes (exact int32) scaled and subtracted in the same f32 lanes:
+    // no horizontal work per super-block.
+    const __m256i im = _mm256_madd_epi16(Ld256(x->bsums), w.mins16);
     const __m256 dx = _mm256_set1_ps(x->d);
     acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(_mm256_set1_ps(w.d), dx), acc);
-    // imin as one int32, then scaled in f32 (its lanes are exact integers).
-    __m128i m = _mm_add_epi32(_mm256_castsi256_si128(im), _mm256_extracti128_si256(im, 1));
-    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
-    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
-    mins += (w.dmin * x->d) * static_cast<float>(_mm_cvtsi128_si32(m));
+    acc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(im), _mm256_mul_ps(_mm256_set1_ps(w.dmin), dx), acc);
+  }
+  // One token (decode): unpack and dot 64 elements at a time, so only a few
+  // registers are live; the same integer sums and f32 ops as Load + Dot.
+  static HWY_INLINE void DotDirect(const uint8_t* blk, const BlockQ8_K* x, __m256& acc) {
+    const ScalesK4 sm = UnpackScalesK4(blk + 4);
+#if HWY_TARGET <= HWY_AVX3
+    if constexpr (!kFive) {
+      // 512-bit: one zmm = [low nibbles | high nibbles] of 32 bytes = 64
+      // consecutive elements, against 64 consecutive activations. Folding
+      // the two 256-bit halves gives each int32 lane the same products as
+      // the 256-bit Dot's lane (exact), so the f32 result is identical.
+      const __m512i sc4 = _mm512_broadcast_i32x4(_mm256_castsi256_si128(sm.sc2));
+      const __m512i sh = _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0);
+      const __m512i m4 = _mm512_set1_epi8(0x0F);
+      __m512i s = _mm512_setzero_si512();
+      for (int h = 0; h < 4; ++h) {
+        const __m512i b = _mm512_broadcast_i64x4(Ld256(blk + 16 + 32 * h));
+        const __m512i q = _mm512_and_si512(_mm512_srlv_epi64(b, sh), m4);
+        const __m512i p = _mm512_maddubs_epi16(q, _mm512_loadu_si512(x->qs + 64 * h));
+        const __m512i sc = _mm512_inserti64x4(_mm512_castsi256_si512(ScaleK4(_mm512_castsi512_si256(sc4), 2 * h)),
+                                              ScaleK4(_mm512_castsi512_si256(sc4), 2 * h + 1), 1);
+        s = _mm512_add_epi32(s, _mm512_madd_epi16(p, sc));
+      }
+      const __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
+      const __m256i im = _mm256_madd_epi16(Ld256(x->bsums), sm.mins16);
+      const __m256 dx = _mm256_set1_ps(x->d);
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s8), _mm256_mul_ps(_mm256_set1_ps(HalfAt(blk)), dx), acc);
+      acc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(im), _mm256_mul_ps(_mm256_set1_ps(HalfAt(blk + 2)), dx), acc);
+      return;
+    }
+#endif
+    const uint8_t* qs = kFive ? blk + 48 : blk + 16;
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m256i qh = kFive ? Ld256(blk + 16) : _mm256_setzero_si256();
+    __m256i s = _mm256_setzero_si256();
+    for (int h = 0; h < 4; ++h) {
+      const __m256i b = Ld256(qs + 32 * h);
+      __m256i lo = _mm256_and_si256(b, m4);
+      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), m4);
+      if constexpr (kFive) {
+        const __m256i b0 = _mm256_set1_epi8(static_cast<char>(1 << (2 * h)));
+        const __m256i b1 = _mm256_set1_epi8(static_cast<char>(1 << (2 * h + 1)));
+        const __m256i k16 = _mm256_set1_epi8(16);
+        lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b0), b0), k16));
+        hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b1), b1), k16));
+      }
+      const __m256i pl = _mm256_maddubs_epi16(lo, Ld256(x->qs + 64 * h));
+      const __m256i ph = _mm256_maddubs_epi16(hi, Ld256(x->qs + 64 * h + 32));
+      s = _mm256_add_epi32(s, _mm256_add_epi32(_mm256_madd_epi16(pl, ScaleK4(sm.sc2, 2 * h)),
+                                               _mm256_madd_epi16(ph, ScaleK4(sm.sc2, 2 * h + 1))));
+    }
+    const __m256i im = _mm256_madd_epi16(Ld256(x->bsums), sm.mins16);
+    const __m256 dx = _mm256_set1_ps(x->d);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(_mm256_set1_ps(HalfAt(blk)), dx), acc);
+    acc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(im), _mm256_mul_ps(_mm256_set1_ps(HalfAt(blk + 2)), dx), acc);
   }
   static HWY_INLINE __m256 Zero() { return _mm256_setzero_ps(); }
   static HWY_INLINE float Sum(__m256 acc) { return HSum(acc); }

@@ -2,7 +2,8 @@
 // activation quantizer. Included by matmul-inl.h, which dispatches to
 // MatMulK / PrepareQ8_K; compiled for every target by matmul.cc.
 //
-// Work layout: rows outer; per row, tokens in tiles of up to kKT. Each
+// Work layout: token blocks that fit L2 outer, then rows; per row, tokens in
+// tiles of up to kKT. Each
 // super-block of the row is unpacked once (into registers on x86, into an
 // int16 buffer elsewhere) and dotted with every token of the tile, so decode
 // (one token) streams each weight byte once and prefill reuses the unpacked
@@ -35,6 +36,12 @@ namespace kq {
 
 constexpr size_t kKT = 4;  // tokens per tile
 
+// Ops with a fused one-token path (x86 Q4_K/Q5_K/Q6_K) use it for decode.
+template <class Ops>
+constexpr auto HasDotDirect(int) -> decltype(&Ops::DotDirect, bool()) { return true; }
+template <class Ops>
+constexpr bool HasDotDirect(long) { return false; }
+
 template <DType kType, size_t kT>
 HWY_NOINLINE void KRowTile(const uint8_t* HWY_RESTRICT w, const uint8_t* const* HWY_RESTRICT x,
                            size_t nsb, float* HWY_RESTRICT y, size_t y_stride) {
@@ -58,6 +65,10 @@ HWY_NOINLINE void KRowTile(const uint8_t* HWY_RESTRICT w, const uint8_t* const* 
       hwy::Prefetch(w + (b + 4) * kWB + 64);
       hwy::Prefetch(w + (b + 4) * kWB + 128);
     }
+    if constexpr (kT == 1 && HasDotDirect<Ops>(0)) {
+      Ops::DotDirect(w + b * kWB, reinterpret_cast<const BlockQ8_K*>(x[0]) + b, acc[0]);
+      continue;
+    }
     Ops::Load(w + b * kWB, &W);
     for (size_t t = 0; t < kT; ++t) {
       const auto* xb = reinterpret_cast<const BlockQ8_K*>(x[t]) + b;
@@ -67,23 +78,36 @@ HWY_NOINLINE void KRowTile(const uint8_t* HWY_RESTRICT w, const uint8_t* const* 
   for (size_t t = 0; t < kT; ++t) y[t * y_stride] = Ops::Sum(acc[t]) - mins[t];
 }
 
+// Activation bytes a token block may hold (about half of a 1 MiB L2): wide
+// rows (ffn_down: 16384 inputs = 18 KiB of Q8_K per token) would otherwise
+// stream all tokens' activations from L3 once per weight row.
+constexpr size_t kTokenBlockBytes = 512 * 1024;
+
 template <DType kType>
 HWY_NOINLINE void MatMulK(const MatView& w, const uint8_t* x, size_t n_tokens, size_t row_begin,
                           size_t row_end, float* y, size_t y_stride) {
   const size_t nsb = w.cols / kSuperBlock;
   const size_t xb = nsb * sizeof(BlockQ8_K);
-  for (size_t r = row_begin; r < row_end; ++r) {
-    const uint8_t* wr = w.data + r * w.row_bytes;
-    for (size_t t = 0; t < n_tokens; t += kKT) {
-      const size_t nt = HWY_MIN(kKT, n_tokens - t);
-      const uint8_t* xt[kKT];
-      for (size_t i = 0; i < kKT; ++i) xt[i] = x + HWY_MIN(t + i, n_tokens - 1) * xb;
-      float* yt = y + t * y_stride + r;
-      switch (nt) {
-        case 1: KRowTile<kType, 1>(wr, xt, nsb, yt, y_stride); break;
-        case 2: KRowTile<kType, 2>(wr, xt, nsb, yt, y_stride); break;
-        case 3: KRowTile<kType, 3>(wr, xt, nsb, yt, y_stride); break;
-        default: KRowTile<kType, 4>(wr, xt, nsb, yt, y_stride); break;
+  // Tokens in blocks (a multiple of kKT) whose activations stay in L2; the
+  // rows' weights are re-read per block (from L3). Each (row, token) result
+  // is still computed by one tile over all super-blocks in order, so the
+  // blocking changes no result.
+  const size_t tb = HWY_MAX(kKT, kTokenBlockBytes / xb / kKT * kKT);
+  for (size_t t0 = 0; t0 < n_tokens; t0 += tb) {
+    const size_t t1 = HWY_MIN(n_tokens, t0 + tb);
+    for (size_t r = row_begin; r < row_end; ++r) {
+      const uint8_t* wr = w.data + r * w.row_bytes;
+      for (size_t t = t0; t < t1; t += kKT) {
+        const size_t nt = HWY_MIN(kKT, t1 - t);
+        const uint8_t* xt[kKT];
+        for (size_t i = 0; i < kKT; ++i) xt[i] = x + HWY_MIN(t + i, t1 - 1) * xb;
+        float* yt = y + t * y_stride + r;
+        switch (nt) {
+          case 1: KRowTile<kType, 1>(wr, xt, nsb, yt, y_stride); break;
+          case 2: KRowTile<kType, 2>(wr, xt, nsb, yt, y_stride); break;
+          case 3: KRowTile<kType, 3>(wr, xt, nsb, yt, y_stride); break;
+          default: KRowTile<kType, 4>(wr, xt, nsb, yt, y_stride); break;
+        }
       }
     }
   }

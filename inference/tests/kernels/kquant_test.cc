@@ -137,6 +137,29 @@ TEST_P(KQuantTest, MatMulMatchesReference) {
   }
 }
 
+// Batch invariance (continuous batching relies on it): a token's results are
+// bit-identical alone or in a batch, including batches split into several
+// L2-sized token blocks (16384 inputs: 28 tokens per block) and tiles.
+TEST_P(KQuantTest, BatchInvariantAcrossTokenBlocks) {
+  for (DType type : {DType::kQ4_K, DType::kQ6_K, DType::kQ3_K}) {
+    SCOPED_TRACE(DTypeName(type));
+    const size_t rows = 5, cols = 16384, nt = 61;
+    KWeights w = RandomK(type, rows, cols, 0, rng_);
+    std::vector<float> x(nt * cols);
+    std::uniform_real_distribution<float> uf(-2.0f, 2.0f);
+    for (auto& v : x) v = uf(rng_);
+    const size_t pb = PreparedRowBytes(type, cols);
+    std::vector<uint8_t> xp(nt * pb);
+    PrepareActivations(type, x.data(), nt, cols, cols, xp.data());
+    std::vector<float> batch(nt * rows), one(rows);
+    MatMul(w.view, xp.data(), nt, 0, rows, batch.data(), rows);
+    for (size_t t = 0; t < nt; ++t) {
+      MatMul(w.view, xp.data() + t * pb, 1, 0, rows, one.data(), rows);
+      ASSERT_EQ(std::memcmp(one.data(), batch.data() + t * rows, rows * 4), 0) << "token " << t;
+    }
+  }
+}
+
 // Saturation-prone extremes: every quant at its maximum (all bits set) and
 // minimum (all clear), activations at +-127, the largest scales.
 TEST_P(KQuantTest, MatMulExtremes) {
