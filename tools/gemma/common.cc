@@ -9,6 +9,7 @@
 #endif
 
 #include <cstdio>
+#include <utility>
 
 namespace gemma::cli {
 
@@ -19,6 +20,9 @@ void AddModelFlags(CLI::App* cmd, ModelFlags* f) {
   cmd->add_option("--kv", f->kv_type, "KV cache type")->check(CLI::IsMember({"f32", "f16"}));
   cmd->add_option("-b,--batch", f->batch, "Max tokens per forward pass (prefill chunk)")
       ->check(CLI::Range(1, 8192));
+  cmd->add_flag("--mmap", f->mmap,
+                "Map the weights in place (zero-copy, shared page cache) instead of reading them "
+                "into huge pages (the default: faster decode)");
 }
 
 StatusOr<std::shared_ptr<const Model>> LoadModel(const ModelFlags& flags) {
@@ -33,7 +37,10 @@ StatusOr<std::shared_ptr<const Model>> LoadModel(const ModelFlags& flags) {
       std::fflush(stderr);
     };
   }
-  return Model::Load(flags.model_path, progress);
+  LoadOptions options;
+  options.progress = std::move(progress);
+  options.mmap = flags.mmap;
+  return Model::Load(flags.model_path, options);
 }
 
 StatusOr<EngineOptions> ToEngineOptions(const ModelFlags& flags) {

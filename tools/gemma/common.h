@@ -16,6 +16,7 @@ struct ModelFlags {
   size_t threads = 0;
   size_t context = 0;
   std::string kv_type = "f32";
+  bool mmap = false;
   size_t batch = 512;
 };
 void AddModelFlags(CLI::App* cmd, ModelFlags* flags);

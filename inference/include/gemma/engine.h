@@ -45,6 +45,15 @@ struct ModelInfo {
 // Called with a fraction in [0, 1] while a model loads.
 using ProgressCallback = std::function<void(float fraction)>;
 
+struct LoadOptions {
+  ProgressCallback progress;
+  // false (default): GGUF / .gcore weights are read once into transparent
+  // huge pages (Linux), which decodes ~25% faster than 4 KiB page-cache
+  // pages. true: the file is mapped in place (zero-copy, pages shared with
+  // other processes, faster load). Other platforms always map.
+  bool mmap = false;
+};
+
 class Model {
  public:
   // Opens a model: a GGUF or .gcore file, a Hugging Face checkpoint
@@ -52,6 +61,7 @@ class Model {
   // the format is detected. Errors name the file and what is wrong.
   static StatusOr<std::shared_ptr<const Model>> Load(const std::string& path,
                                                      const ProgressCallback& progress = nullptr);
+  static StatusOr<std::shared_ptr<const Model>> Load(const std::string& path, const LoadOptions& options);
   // Parses a GGUF model held in memory (the wasm build: no file system).
   // The weights are used in place, never copied: `bytes` must stay valid and
   // unchanged until the Model is destroyed. `owner` (optional) is kept alive

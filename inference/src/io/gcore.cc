@@ -112,8 +112,9 @@ std::string GcoreKv::ToDisplayString() const {
 
 // ---- Reader ----------------------------------------------------------------
 
-StatusOr<std::unique_ptr<GcoreFile>> GcoreFile::Open(const std::string& path) {
-  GEMMA_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> map, MappedFile::Open(path));
+StatusOr<std::unique_ptr<GcoreFile>> GcoreFile::Open(const std::string& path,
+                                                     MappedFile::Residency residency) {
+  GEMMA_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> map, MappedFile::Open(path, residency));
   try {
     std::unique_ptr<GcoreFile> f(new GcoreFile());
     f->path_ = path;

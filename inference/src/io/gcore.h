@@ -76,7 +76,8 @@ struct GcoreTensor {
 
 class GcoreFile {
  public:
-  static StatusOr<std::unique_ptr<GcoreFile>> Open(const std::string& path);
+  static StatusOr<std::unique_ptr<GcoreFile>> Open(
+      const std::string& path, MappedFile::Residency residency = MappedFile::Residency::kMap);
   static StatusOr<std::unique_ptr<GcoreFile>> FromMemory(std::span<const uint8_t> bytes,
                                                          std::string name);
 

@@ -479,8 +479,9 @@ std::string GgufValue::ToDisplayString(size_t max_array_items) const {
   }
 }
 
-StatusOr<std::unique_ptr<GgufFile>> GgufFile::Open(const std::string& path) {
-  StatusOr<std::unique_ptr<MappedFile>> map = MappedFile::Open(path);
+StatusOr<std::unique_ptr<GgufFile>> GgufFile::Open(const std::string& path,
+                                                   MappedFile::Residency residency) {
+  StatusOr<std::unique_ptr<MappedFile>> map = MappedFile::Open(path, residency);
   if (!map.ok()) return map.status();
   return NoThrow<std::unique_ptr<GgufFile>>(path, [&]() -> StatusOr<std::unique_ptr<GgufFile>> {
     std::unique_ptr<GgufFile> f(new GgufFile());

@@ -51,7 +51,8 @@ struct GgufTensor {
 class GgufFile {
  public:
   // Maps and parses `path`.
-  static StatusOr<std::unique_ptr<GgufFile>> Open(const std::string& path);
+  static StatusOr<std::unique_ptr<GgufFile>> Open(
+      const std::string& path, MappedFile::Residency residency = MappedFile::Residency::kMap);
   // Parses bytes that the caller keeps alive (tests, fuzzing). `name` is used
   // in error messages in place of a path.
   static StatusOr<std::unique_ptr<GgufFile>> FromMemory(std::span<const uint8_t> bytes,

@@ -3,6 +3,7 @@
 // The platform code is confined to the two OS* helpers below.
 #include "io/mapped_file.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <new>
@@ -30,6 +31,7 @@ namespace {
 struct Mapping {
   const uint8_t* data = nullptr;
   size_t size = 0;
+  size_t anon_bytes = 0;  // > 0: anonymous memory of this length (huge pages)
 };
 
 #ifdef _WIN32
@@ -60,7 +62,7 @@ std::wstring Widen(const std::string& utf8) {
   return w;
 }
 
-StatusOr<Mapping> OSMap(const std::string& path) {
+StatusOr<Mapping> OSMap(const std::string& path, bool /*huge_pages: Linux only*/) {
   const std::wstring wpath = Widen(path);
   if (wpath.empty()) return InvalidArgument("'" + path + "': not a valid UTF-8 file name");
   HANDLE file = CreateFileW(wpath.c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr, OPEN_EXISTING,
@@ -96,8 +98,8 @@ StatusOr<Mapping> OSMap(const std::string& path) {
   return Mapping{static_cast<const uint8_t*>(view), static_cast<size_t>(li.QuadPart)};
 }
 
-void OSUnmap(const uint8_t* data, size_t /*size*/) {
-  if (data) UnmapViewOfFile(data);
+void OSUnmap(const Mapping& m) {
+  if (m.data) UnmapViewOfFile(m.data);
 }
 
 #else  // POSIX
@@ -108,7 +110,36 @@ Status ErrnoError(const std::string& path, const char* what, int err) {
   return IoError(std::move(msg));
 }
 
-StatusOr<Mapping> OSMap(const std::string& path) {
+#ifdef __linux__
+// Reads the whole file into anonymous memory advised for transparent huge
+// pages. Returns an empty Mapping (caller falls back to mmap) when the memory
+// cannot be had; read errors are errors.
+StatusOr<Mapping> ReadIntoHugePages(const std::string& path, int fd, size_t size) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  if (size < 16 * kHuge) return Mapping{};  // small files: nothing to gain
+  const size_t bytes = (size + kHuge - 1) / kHuge * kHuge;
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return Mapping{};
+  ::madvise(p, bytes, MADV_HUGEPAGE);  // advice only: failure just means 4 KiB pages
+  auto* dst = static_cast<uint8_t*>(p);
+  size_t done = 0;
+  while (done < size) {
+    const size_t want = std::min<size_t>(size - done, size_t{1} << 30);
+    const ssize_t n = ::pread(fd, dst + done, want, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : EIO;
+      ::munmap(p, bytes);
+      return ErrnoError(path, n < 0 ? "read failed" : "file shrank while reading", err);
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::mprotect(p, bytes, PROT_READ);  // the weights are read-only from here on
+  return Mapping{dst, size, bytes};
+}
+#endif
+
+StatusOr<Mapping> OSMap(const std::string& path, bool huge_pages) {
   int fd;
   do {
     fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -134,6 +165,17 @@ StatusOr<Mapping> OSMap(const std::string& path) {
                              " bytes does not fit in the address space");
   }
   const size_t size = static_cast<size_t>(st.st_size);
+#ifdef __linux__
+  if (huge_pages) {
+    StatusOr<Mapping> copy = ReadIntoHugePages(path, fd, size);
+    if (!copy.ok() || copy->data != nullptr) {
+      ::close(fd);
+      return copy;
+    }
+  }
+#else
+  (void)huge_pages;
+#endif
   void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   const int err = errno;
   ::close(fd);  // the mapping stays valid without the descriptor
@@ -141,26 +183,26 @@ StatusOr<Mapping> OSMap(const std::string& path) {
   return Mapping{static_cast<const uint8_t*>(p), size};
 }
 
-void OSUnmap(const uint8_t* data, size_t size) {
-  if (data) ::munmap(const_cast<uint8_t*>(data), size);
+void OSUnmap(const Mapping& m) {
+  if (m.data) ::munmap(const_cast<uint8_t*>(m.data), m.anon_bytes ? m.anon_bytes : m.size);
 }
 
 #endif
 
 }  // namespace
 
-StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
+StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path, Residency residency) {
   if (path.empty()) return InvalidArgument("MappedFile: empty path");
-  StatusOr<Mapping> m = OSMap(path);
+  StatusOr<Mapping> m = OSMap(path, residency == Residency::kHugePages);
   if (!m.ok()) return m.status();
   try {
-    return std::unique_ptr<MappedFile>(new MappedFile(path, m->data, m->size));
+    return std::unique_ptr<MappedFile>(new MappedFile(path, m->data, m->size, m->anon_bytes));
   } catch (const std::bad_alloc&) {
-    OSUnmap(m->data, m->size);
+    OSUnmap(*m);
     return ResourceExhausted(path + ": out of memory");
   }
 }
 
-MappedFile::~MappedFile() { OSUnmap(data_, size_); }
+MappedFile::~MappedFile() { OSUnmap(Mapping{data_, size_, anon_bytes_}); }
 
 }  // namespace gemma

@@ -89,7 +89,7 @@ StatusOr<ModelConfig> ConfigFromGcore(const GcoreFile& f) {
 namespace {
 
 StatusOr<ModelSource> Open(const std::string& path, const OpenOptions& options) {
-  GEMMA_ASSIGN_OR_RETURN(std::unique_ptr<GcoreFile> f, GcoreFile::Open(path));
+  GEMMA_ASSIGN_OR_RETURN(std::unique_ptr<GcoreFile> f, GcoreFile::Open(path, options.residency));
   const char* env = std::getenv("GEMMA_VERIFY");
   if (options.verify_checksums || (env != nullptr && env[0] == '1')) {
     GEMMA_RETURN_IF_ERROR(f->VerifyTensors());

@@ -92,9 +92,17 @@ Status Bind(Model::Impl& impl, ModelSource src, const ProgressCallback& progress
 }  // namespace
 
 StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path, const ProgressCallback& progress) {
+  LoadOptions options;
+  options.progress = progress;
+  return Load(path, options);
+}
+
+StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path, const LoadOptions& options) {
   auto impl = std::make_unique<Impl>();
-  GEMMA_ASSIGN_OR_RETURN(ModelSource src, OpenModelSource(path));
-  GEMMA_RETURN_IF_ERROR(Bind(*impl, std::move(src), progress));
+  OpenOptions open;
+  open.residency = options.mmap ? MappedFile::Residency::kMap : MappedFile::Residency::kHugePages;
+  GEMMA_ASSIGN_OR_RETURN(ModelSource src, OpenModelSource(path, open));
+  GEMMA_RETURN_IF_ERROR(Bind(*impl, std::move(src), options.progress));
   return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
 

@@ -100,7 +100,7 @@ StatusOr<ModelSource> OpenModelSource(const std::string& path, const OpenOptions
   GEMMA_ASSIGN_OR_RETURN(const ModelFormat format, DetectModelFormat(path));
   switch (format) {
     case ModelFormat::kGguf: {
-      GEMMA_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> g, GgufFile::Open(path));
+      GEMMA_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> g, GgufFile::Open(path, options.residency));
       return SourceFromGguf(std::move(g));
     }
     case ModelFormat::kGcore:

@@ -44,6 +44,9 @@ struct OpenOptions {
   // .gcore: hash every tensor and compare with the stored checksums (reads
   // the whole file). Also enabled by the environment variable GEMMA_VERIFY=1.
   bool verify_checksums = false;
+  // GGUF / .gcore weights: read into huge pages (default, faster decode) or
+  // mapped in place (see MappedFile).
+  MappedFile::Residency residency = MappedFile::Residency::kHugePages;
 };
 
 // Detects the format of `path`: a directory holding config.json (Hugging

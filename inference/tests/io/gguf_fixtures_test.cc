@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "io/gguf_test_util.h"
 #include "io/mapped_file.h"
@@ -161,6 +162,38 @@ TEST(MappedFile, MapsWholeFileReadOnly) {
   EXPECT_EQ(0, std::memcmp((*m)->data(), "GGUF", 4));
   const Bytes file = ReadFileBytes(path);
   EXPECT_EQ(0, std::memcmp((*m)->data(), file.data(), file.size()));
+}
+
+// Large weight files are read into huge-page memory (Linux) with the same
+// bytes; small ones and other platforms keep the plain map.
+TEST(MappedFile, HugePageResidencyHoldsTheSameBytes) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("gemma_big_" + std::to_string(::getpid()) + ".bin"))
+          .string();
+  const size_t size = (size_t{40} << 20) + 12345;  // not a multiple of the huge page
+  {
+    std::ofstream out(path, std::ios::binary);
+    std::vector<char> buf(size);
+    for (size_t i = 0; i < size; ++i) buf[i] = static_cast<char>((i * 2654435761u) >> 13);
+    out.write(buf.data(), static_cast<std::streamsize>(size));
+  }
+  auto big = MappedFile::Open(path, MappedFile::Residency::kHugePages);
+  ASSERT_TRUE(big.ok()) << big.status().ToString();
+  auto mapped = MappedFile::Open(path, MappedFile::Residency::kMap);
+  ASSERT_TRUE(mapped.ok()) << mapped.status().ToString();
+  ASSERT_EQ((*big)->size(), size);
+  EXPECT_EQ(0, std::memcmp((*big)->data(), (*mapped)->data(), size));
+  EXPECT_FALSE((*mapped)->copied());
+#ifdef __linux__
+  EXPECT_TRUE((*big)->copied());
+#endif
+  // A small file is never copied.
+  auto small = MappedFile::Open(ModelPath("gemma-tiny-q4_0.gguf"), MappedFile::Residency::kHugePages);
+  ASSERT_TRUE(small.ok());
+  EXPECT_FALSE((*small)->copied());
+  big->reset();
+  mapped->reset();
+  std::filesystem::remove(path);
 }
 
 TEST(MappedFile, MissingFileIsNotFound) {
