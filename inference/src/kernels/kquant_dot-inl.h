@@ -49,7 +49,11 @@ namespace kq {
 HWY_INLINE float HalfAt(const uint8_t* p) {
   uint16_t h;
   std::memcpy(&h, p, 2);
+#if defined(GEMMA_KQ_AVX2)
+  return _cvtsh_ss(h);  // F16C (part of Highway's AVX2 target), exact
+#else
   return gemma::F16ToF32(h);
+#endif
 }
 
 // ---------------------------------------------------------------------------
@@ -314,6 +318,47 @@ struct Q6Ops {
     s = _mm256_sub_epi32(s, _mm256_slli_epi32(off, 5));
     acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(_mm256_set1_ps(w.d), _mm256_set1_ps(x->d)), acc);
   }
+#if HWY_TARGET <= HWY_AVX3
+  // One token on AVX-512: per half h, zmm A = ql[64h..64h+63] holds the low
+  // nibbles of elements 128h + 0..63 (and, >> 4, of + 64..127); the high 2
+  // bits come from qh[32h..] shifted by 0/2 (4/6) in the upper 256 bits.
+  // vpermw spreads the 4 sub-block scales of each 64 elements over their
+  // int16 lanes. Folding the 256-bit halves gives each int32 lane the same
+  // products as Dot's lane (exact), so the f32 result is identical.
+  static HWY_INLINE void DotDirect(const uint8_t* blk, const BlockQ8_K* x, __m256& acc) {
+    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192)));
+    const __m512i sc32 = _mm512_castsi256_si512(sc16);
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m3 = _mm512_set1_epi8(3);
+    const __m512i sh01 = _mm512_set_epi64(2, 2, 2, 2, 0, 0, 0, 0);
+    const __m512i sh23 = _mm512_set_epi64(6, 6, 6, 6, 4, 4, 4, 4);
+    __m512i s = _mm512_setzero_si512();
+    for (int h = 0; h < 2; ++h) {
+      const __m512i a = _mm512_loadu_si512(blk + 64 * h);
+      const __m512i hb = _mm512_broadcast_i64x4(Ld256(blk + 128 + 32 * h));
+      const __m512i h01 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(hb, sh01), m3), 4);
+      const __m512i h23 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(hb, sh23), m3), 4);
+      const __m512i q01 = _mm512_or_si512(_mm512_and_si512(a, m4), h01);
+      const __m512i q23 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(a, 4), m4), h23);
+      const __m512i p01 = _mm512_maddubs_epi16(q01, _mm512_loadu_si512(x->qs + 128 * h));
+      const __m512i p23 = _mm512_maddubs_epi16(q23, _mm512_loadu_si512(x->qs + 128 * h + 64));
+      // int16 lane L of the 64 elements from 128h + 64g uses scale 8h + 4g + L / 8.
+      const __m512i i01 = _mm512_add_epi16(_mm512_srli_epi16(kLane16(), 3), _mm512_set1_epi16(static_cast<int16_t>(8 * h)));
+      const __m512i i23 = _mm512_add_epi16(i01, _mm512_set1_epi16(4));
+      s = _mm512_add_epi32(s, _mm512_madd_epi16(p01, _mm512_permutexvar_epi16(i01, sc32)));
+      s = _mm512_add_epi32(s, _mm512_madd_epi16(p23, _mm512_permutexvar_epi16(i23, sc32)));
+    }
+    __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
+    const __m256i off = _mm256_madd_epi16(Ld256(x->bsums), sc16);
+    s8 = _mm256_sub_epi32(s8, _mm256_slli_epi32(off, 5));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s8),
+                          _mm256_mul_ps(_mm256_set1_ps(HalfAt(blk + 208)), _mm256_set1_ps(x->d)), acc);
+  }
+  // 0, 1, ..., 31 as int16 lanes.
+  static HWY_INLINE __m512i kLane16() {
+    return _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14,
+                            13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  }
+#endif
   static HWY_INLINE __m256 Zero() { return _mm256_setzero_ps(); }
   static HWY_INLINE float Sum(__m256 acc) { return HSum(acc); }
 };
