@@ -24,6 +24,13 @@ enum class GgufType : uint32_t {
   kString = 8, kArray = 9, kU64 = 10, kI64 = 11, kF64 = 12,
 };
 const char* GgufTypeName(GgufType t);
+inline bool IsUnsignedInt(GgufType t) {
+  return t == GgufType::kU8 || t == GgufType::kU16 || t == GgufType::kU32 || t == GgufType::kU64;
+}
+inline bool IsSignedInt(GgufType t) {
+  return t == GgufType::kI8 || t == GgufType::kI16 || t == GgufType::kI32 || t == GgufType::kI64;
+}
+inline bool IsFloat(GgufType t) { return t == GgufType::kF32 || t == GgufType::kF64; }
 
 // One metadata value. Scalars of every integer width are held as int64/uint64,
 // floats as double; arrays keep their element type and hold one vector.
