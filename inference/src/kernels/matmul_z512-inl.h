@@ -217,13 +217,15 @@ HWY_NOINLINE void ZTile(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
   }
 }
 
-// Decode: dot(row, x) for one token over ng groups, two groups per step with
-// two accumulators (independent dependency chains), prefetching ahead. Q4_0
-// reads a pair of groups (144 B) with three loads instead of four (Prep2).
+// Decode: dot(row, x) for one token over ng groups, two groups per step,
+// prefetching ahead. Q4_0 reads a pair of groups (144 B) with three loads
+// instead of four (Prep2). One accumulator, groups in order: the sum is
+// bit-identical to ZTile's for the same row and token, so a sequence decodes
+// the same tokens alone or in a batch (continuous batching relies on it).
 template <class QZ>
 HWY_INLINE float ZDecodeRow(const uint8_t* HWY_RESTRICT w, const uint8_t* HWY_RESTRICT x, size_t ng) {
-  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-  auto step = [&](const WG& W, const uint8_t* xp, __m512& a) {
+  __m512 a = _mm512_setzero_ps();
+  auto step = [&](const WG& W, const uint8_t* xp) {
     const __m512 dx = _mm512_broadcast_f32x4(_mm_loadu_ps(reinterpret_cast<const float*>(xp + kXD)));
     const __m512i c = _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xp + kXC)));
     __m512i s = Dp(c, W.a, Ld(xp));
@@ -237,11 +239,11 @@ HWY_INLINE float ZDecodeRow(const uint8_t* HWY_RESTRICT w, const uint8_t* HWY_RE
     }
     WG W0, W1;
     QZ::Prep2(w, W0, W1);
-    step(W0, x, a0);
-    step(W1, x + kXG, a1);
+    step(W0, x);
+    step(W1, x + kXG);
   }
-  if (g < ng) step(QZ::Prep(w), x, a0);
-  return _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+  if (g < ng) step(QZ::Prep(w), x);
+  return _mm512_reduce_add_ps(a);
 }
 
 // Scratch for repacked activations, per thread (freed when the thread exits).

@@ -264,6 +264,37 @@ TEST_P(KernelTest, MatMulQuantWideRows) {
   }
 }
 
+// Batch invariance, bit for bit: a token's outputs must not depend on how many
+// other tokens share the call (decode = 1 token takes its own loop on
+// AVX3_DL). Continuous batching relies on it: a sequence samples the same
+// tokens alone or batched with others (server scheduler_tests).
+TEST_P(KernelTest, MatMulBatchInvariantBitExact) {
+  for (DType type : {DType::kQ8_0, DType::kQ4_0, DType::kF16, DType::kF32}) {
+    for (size_t cols : {size_t{256}, size_t{2048}, size_t{4224}}) {
+      SCOPED_TRACE(std::string(DTypeName(type)) + " cols=" + std::to_string(cols));
+      const size_t rows = 37, max_tok = 17;
+      Weights w = MakeWeights(type, rows, cols, 0, rng_);
+      std::vector<float> x = MakeActivations(max_tok, cols, rng_);
+      const size_t pb = PreparedRowBytes(type, cols);
+      std::vector<uint8_t> xp(max_tok * pb);
+      PrepareActivations(type, x.data(), max_tok, cols, cols, xp.data());
+      std::vector<float> alone(max_tok * rows);
+      for (size_t t = 0; t < max_tok; ++t) {
+        MatMul(w.view, xp.data() + t * pb, 1, 0, rows, alone.data() + t * rows, rows);
+      }
+      for (size_t nt : {size_t{2}, size_t{3}, size_t{8}, size_t{9}, max_tok}) {
+        std::vector<float> y(nt * rows);
+        MatMul(w.view, xp.data(), nt, 0, rows, y.data(), rows);
+        for (size_t i = 0; i < nt * rows; ++i) {
+          ASSERT_EQ(std::memcmp(&y[i], &alone[i], sizeof(float)), 0)
+              << "nt=" << nt << " t=" << i / rows << " r=" << i % rows << " batched=" << y[i]
+              << " alone=" << alone[i];
+        }
+      }
+    }
+  }
+}
+
 // ---- activation preparation ---------------------------------------------------
 TEST_P(KernelTest, PrepareQ8_0BitExact) {
   const size_t cols = 256, nt = 9, stride = 300;
