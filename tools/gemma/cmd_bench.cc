@@ -51,7 +51,8 @@ int RunBench(const BenchFlags& f) {
   auto options = ToEngineOptions(f.model);
   options->max_batch_tokens = std::max(options->max_batch_tokens, f.prompt);
   if (options->context_length == 0) {
-    options->context_length = std::min((*model)->info().context_length, std::max<size_t>(f.prompt, f.generate) + 16);
+    options->context_length =
+        std::min((*model)->info().context_length, std::max<size_t>(f.prompt, f.generate) + 16);
   }
   auto engine_or = Engine::Create(*model, *options);
   if (!engine_or.ok()) return Fail(engine_or.status());
@@ -64,7 +65,8 @@ int RunBench(const BenchFlags& f) {
     engine.Clear(0);
     const std::vector<int32_t> toks = BenchTokens(f.prompt, nv);
     std::vector<BatchToken> batch;
-    for (size_t i = 0; i < toks.size(); ++i) batch.push_back({toks[i], static_cast<int32_t>(i), 0, i + 1 == toks.size()});
+    for (size_t i = 0; i < toks.size(); ++i)
+      batch.push_back({toks[i], static_cast<int32_t>(i), 0, i + 1 == toks.size()});
     const auto t0 = Clock::now();
     GEMMA_RETURN_IF_ERROR(engine.Forward(batch, logits.data()));
     return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -96,9 +98,15 @@ int RunBench(const BenchFlags& f) {
     const Stat s = Summarize(tps);
     const std::string test = std::string(name) + std::to_string(n_tokens);
     if (f.json) {
-      results.push_back({{"model", info.path}, {"model_size", info.weight_bytes}, {"threads", engine.options().num_threads},
-                         {"simd_target", engine.simd_target()}, {"test", test}, {"n_tokens", n_tokens},
-                         {"avg_ts", s.mean}, {"stddev_ts", s.stddev}, {"samples_ts", tps}});
+      results.push_back({{"model", info.path},
+                         {"model_size", info.weight_bytes},
+                         {"threads", engine.options().num_threads},
+                         {"simd_target", engine.simd_target()},
+                         {"test", test},
+                         {"n_tokens", n_tokens},
+                         {"avg_ts", s.mean},
+                         {"stddev_ts", s.stddev},
+                         {"samples_ts", tps}});
     } else {
       std::printf("| %s | %.2f GiB | %zu | %s | %s | %.2f ± %.2f |\n", info.name.c_str(),
                   static_cast<double>(info.weight_bytes) / (1 << 30), engine.options().num_threads,

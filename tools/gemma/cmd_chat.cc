@@ -42,7 +42,8 @@ int RunChat(const ChatFlags& f) {
     messages.push_back({"user", line});
     auto rendered = RenderChat(messages, /*add_generation_prompt=*/true);
     if (!rendered.ok()) return Fail(rendered.status());
-    const std::vector<int32_t> tokens = tok.Encode(*rendered, {.add_bos = true, .parse_special = true});
+    const std::vector<int32_t> tokens =
+        tok.Encode(*rendered, {.add_bos = true, .parse_special = true});
     if (Status s = (*session)->SetContext(tokens); !s.ok()) return Fail(s);
     auto result = (*session)->Generate({}, g, [](std::string_view delta) {
       std::fwrite(delta.data(), 1, delta.size(), stdout);

@@ -29,7 +29,8 @@ int RunInfo(const InfoFlags& f) {
   std::printf("context:       %zu\n", i.context_length);
   std::printf("tensor types: ");
   for (const auto& [type, count] : i.tensor_types) std::printf(" %s x%zu", type.c_str(), count);
-  std::printf("\nweights:       %.2f MiB (memory-mapped)\n", static_cast<double>(i.weight_bytes) / (1 << 20));
+  std::printf("\nweights:       %.2f MiB (memory-mapped)\n",
+              static_cast<double>(i.weight_bytes) / (1 << 20));
   auto options = ToEngineOptions(f.model);
   auto engine = Engine::Create(*model, *options);
   if (engine.ok()) {
@@ -42,9 +43,9 @@ int RunInfo(const InfoFlags& f) {
   std::printf("simd target:   %s (available:", kernels::ActiveTargetName().c_str());
   for (int64_t t : kernels::AvailableTargets()) std::printf(" %s", kernels::TargetName(t).c_str());
   std::printf(")\n");
-  std::printf("tokenizer:     %zu pieces, bos %d, eos %d, end_of_turn %d\n", (*model)->tokenizer().vocab_size(),
-              (*model)->tokenizer().bos_id(), (*model)->tokenizer().eos_id(),
-              (*model)->tokenizer().end_of_turn_id());
+  std::printf("tokenizer:     %zu pieces, bos %d, eos %d, end_of_turn %d\n",
+              (*model)->tokenizer().vocab_size(), (*model)->tokenizer().bos_id(),
+              (*model)->tokenizer().eos_id(), (*model)->tokenizer().end_of_turn_id());
   std::printf("metadata:\n");
   for (const auto& [key, value] : (*model)->Metadata()) {
     if (!f.all_metadata && key.rfind("tokenizer.ggml.", 0) == 0 && value.size() > 80) {
@@ -59,7 +60,8 @@ int RunInfo(const InfoFlags& f) {
 }  // namespace
 
 Runner AddInfo(CLI::App& app) {
-  auto* cmd = app.add_subcommand("info", "Show model metadata, tensor types, memory use and SIMD target");
+  auto* cmd =
+      app.add_subcommand("info", "Show model metadata, tensor types, memory use and SIMD target");
   auto f = std::make_shared<InfoFlags>();
   AddModelFlags(cmd, &f->model);
   cmd->add_flag("--all", f->all_metadata, "Print long metadata values in full");

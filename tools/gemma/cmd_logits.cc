@@ -72,13 +72,16 @@ int RunLogits(const LogitsFlags& f) {
   const size_t n_prompt = ids->size();
   // The whole prompt must be one batch, and everything must fit the context.
   options->max_batch_tokens = std::max(options->max_batch_tokens, n_prompt);
-  if (options->context_length == 0) options->context_length = std::min((*model)->info().context_length, std::max<size_t>(n_prompt + f.generate, 64));
+  if (options->context_length == 0)
+    options->context_length =
+        std::min((*model)->info().context_length, std::max<size_t>(n_prompt + f.generate, 64));
   auto engine = Engine::Create(*model, *options);
   if (!engine.ok()) return Fail(engine.status());
   const size_t nv = (*model)->info().n_vocab;
 
   std::vector<BatchToken> batch;
-  for (size_t i = 0; i < n_prompt; ++i) batch.push_back({(*ids)[i], static_cast<int32_t>(i), 0, true});
+  for (size_t i = 0; i < n_prompt; ++i)
+    batch.push_back({(*ids)[i], static_cast<int32_t>(i), 0, true});
   std::vector<float> prompt_logits(n_prompt * nv);
   if (Status s = (*engine)->Forward(batch, prompt_logits.data()); !s.ok()) return Fail(s);
 
@@ -123,7 +126,8 @@ Runner AddLogits(CLI::App& app) {
   auto* cmd = app.add_subcommand("logits", "Print prompt and greedy-generation logits as JSON");
   auto f = std::make_shared<LogitsFlags>();
   AddModelFlags(cmd, &f->model);
-  cmd->add_option("--tokens", f->tokens, "Comma-separated prompt token ids, e.g. 2,300,301")->required();
+  cmd->add_option("--tokens", f->tokens, "Comma-separated prompt token ids, e.g. 2,300,301")
+      ->required();
   cmd->add_option("--generate", f->generate, "Greedy tokens to generate one at a time");
   return [f] { return RunLogits(*f); };
 }

@@ -54,11 +54,14 @@ int RunRun(const RunFlags& f) {
   std::printf("\n");
   if (!result.ok()) return Fail(result.status());
   const GenerateResult& r = *result;
-  const size_t decoded = r.tokens.size() > 0 ? r.tokens.size() - 1 : 0;  // the first comes from prefill
-  std::fprintf(stderr, "prefill: %zu tokens in %.3f s (%.2f tok/s)\n", r.prompt_tokens, r.prefill_seconds,
+  const size_t decoded =
+      r.tokens.size() > 0 ? r.tokens.size() - 1 : 0;  // the first comes from prefill
+  std::fprintf(stderr, "prefill: %zu tokens in %.3f s (%.2f tok/s)\n", r.prompt_tokens,
+               r.prefill_seconds,
                r.prefill_seconds > 0 ? r.prompt_tokens / r.prefill_seconds : 0.0);
-  std::fprintf(stderr, "decode:  %zu tokens in %.3f s (%.2f tok/s), finish: %s\n", decoded, r.decode_seconds,
-               r.decode_seconds > 0 ? decoded / r.decode_seconds : 0.0, FinishReasonName(r.finish_reason));
+  std::fprintf(stderr, "decode:  %zu tokens in %.3f s (%.2f tok/s), finish: %s\n", decoded,
+               r.decode_seconds, r.decode_seconds > 0 ? decoded / r.decode_seconds : 0.0,
+               FinishReasonName(r.finish_reason));
   return 0;
 }
 

@@ -61,7 +61,8 @@ class Model {
   // the format is detected. Errors name the file and what is wrong.
   static StatusOr<std::shared_ptr<const Model>> Load(const std::string& path,
                                                      const ProgressCallback& progress = nullptr);
-  static StatusOr<std::shared_ptr<const Model>> Load(const std::string& path, const LoadOptions& options);
+  static StatusOr<std::shared_ptr<const Model>> Load(const std::string& path,
+                                                     const LoadOptions& options);
   // Parses a GGUF model held in memory (the wasm build: no file system).
   // The weights are used in place, never copied: `bytes` must stay valid and
   // unchanged until the Model is destroyed. `owner` (optional) is kept alive
@@ -69,10 +70,9 @@ class Model {
   // buffer (e.g. a shared_ptr whose deleter frees it). `name` stands in for a
   // path in error messages and info().path. On error nothing is kept: `owner`
   // is released before returning.
-  static StatusOr<std::shared_ptr<const Model>> LoadFromMemory(std::span<const uint8_t> bytes,
-                                                               std::string name,
-                                                               std::shared_ptr<const void> owner = nullptr,
-                                                               const ProgressCallback& progress = nullptr);
+  static StatusOr<std::shared_ptr<const Model>> LoadFromMemory(
+      std::span<const uint8_t> bytes, std::string name, std::shared_ptr<const void> owner = nullptr,
+      const ProgressCallback& progress = nullptr);
   ~Model();
 
   const ModelInfo& info() const;
@@ -91,8 +91,8 @@ class Model {
 enum class KvCacheType { kF32, kF16 };
 
 struct EngineOptions {
-  size_t num_threads = 0;         // 0 = all hardware threads
-  size_t context_length = 0;      // per sequence; 0 = min(model's, 4096)
+  size_t num_threads = 0;     // 0 = all hardware threads
+  size_t context_length = 0;  // per sequence; 0 = min(model's, 4096)
   KvCacheType kv_type = KvCacheType::kF32;
   size_t max_batch_tokens = 512;  // tokens per forward pass (prefill chunk)
   size_t max_sequences = 1;       // KV slots

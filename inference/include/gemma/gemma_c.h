@@ -74,9 +74,11 @@ size_t gemma_model_vocab_size(const gemma_model* model);
 
 /* Writes at most `capacity` ids; *n_ids receives the full count (call again
  * with a bigger buffer if it exceeds capacity). */
-gemma_status gemma_tokenize(const gemma_model* model, const char* text, size_t text_len, int add_bos,
-                            int parse_special, int32_t* ids, size_t capacity, size_t* n_ids);
-gemma_status gemma_detokenize(const gemma_model* model, const int32_t* ids, size_t n_ids, char** text);
+gemma_status gemma_tokenize(const gemma_model* model, const char* text, size_t text_len,
+                            int add_bos, int parse_special, int32_t* ids, size_t capacity,
+                            size_t* n_ids);
+gemma_status gemma_detokenize(const gemma_model* model, const int32_t* ids, size_t n_ids,
+                              char** text);
 
 gemma_status gemma_session_create(const gemma_model* model, const gemma_engine_options* options,
                                   gemma_session** out);

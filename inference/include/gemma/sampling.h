@@ -8,10 +8,10 @@
 namespace gemma {
 
 struct SamplingParams {
-  float temperature = 0.0f;  // 0 = greedy (argmax, lowest id wins ties)
-  int top_k = 0;             // 0 = off
-  float top_p = 1.0f;        // 1 = off
-  float min_p = 0.0f;        // 0 = off; keep tokens with p >= min_p * p_max
+  float temperature = 0.0f;         // 0 = greedy (argmax, lowest id wins ties)
+  int top_k = 0;                    // 0 = off
+  float top_p = 1.0f;               // 1 = off
+  float min_p = 0.0f;               // 0 = off; keep tokens with p >= min_p * p_max
   float repetition_penalty = 1.0f;  // 1 = off (CTRL-style: divide positive logits)
   float presence_penalty = 0.0f;    // OpenAI semantics
   float frequency_penalty = 0.0f;   // OpenAI semantics

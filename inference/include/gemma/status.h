@@ -13,15 +13,15 @@ namespace gemma {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,  // the caller passed something unusable
-  kNotFound,         // a file, key or tensor does not exist
-  kIoError,          // the OS refused (open, mmap, read, write)
-  kCorruptData,      // a file's contents violate its format
-  kUnsupported,      // valid but not handled (architecture, tensor type)
-  kOutOfRange,       // a position, id or size beyond a configured limit
-  kResourceExhausted,// memory, KV cache or queue full
-  kCancelled,        // the caller asked to stop
-  kInternal,         // a bug in gemma-core
+  kInvalidArgument,    // the caller passed something unusable
+  kNotFound,           // a file, key or tensor does not exist
+  kIoError,            // the OS refused (open, mmap, read, write)
+  kCorruptData,        // a file's contents violate its format
+  kUnsupported,        // valid but not handled (architecture, tensor type)
+  kOutOfRange,         // a position, id or size beyond a configured limit
+  kResourceExhausted,  // memory, KV cache or queue full
+  kCancelled,          // the caller asked to stop
+  kInternal,           // a bug in gemma-core
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -43,13 +43,17 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
 inline Status CorruptData(std::string m) { return {StatusCode::kCorruptData, std::move(m)}; }
 inline Status Unsupported(std::string m) { return {StatusCode::kUnsupported, std::move(m)}; }
 inline Status OutOfRange(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
-inline Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
+inline Status ResourceExhausted(std::string m) {
+  return {StatusCode::kResourceExhausted, std::move(m)};
+}
 inline Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
@@ -57,7 +61,7 @@ inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  StatusOr(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   StatusOr(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok() && "StatusOr needs a value or an error");
   }
@@ -79,9 +83,9 @@ class [[nodiscard]] StatusOr {
 }  // namespace gemma
 
 // Propagate a failed Status from the current function.
-#define GEMMA_RETURN_IF_ERROR(expr)             \
-  do {                                          \
-    ::gemma::Status gemma_status_ = (expr);     \
+#define GEMMA_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::gemma::Status gemma_status_ = (expr);        \
     if (!gemma_status_.ok()) return gemma_status_; \
   } while (0)
 

@@ -50,17 +50,22 @@ size_t ScalarBytes(GgufType t) {
   switch (t) {
     case GgufType::kU8:
     case GgufType::kI8:
-    case GgufType::kBool: return 1;
+    case GgufType::kBool:
+      return 1;
     case GgufType::kU16:
-    case GgufType::kI16: return 2;
+    case GgufType::kI16:
+      return 2;
     case GgufType::kU32:
     case GgufType::kI32:
-    case GgufType::kF32: return 4;
+    case GgufType::kF32:
+      return 4;
     case GgufType::kU64:
     case GgufType::kI64:
-    case GgufType::kF64: return 8;
+    case GgufType::kF64:
+      return 8;
     case GgufType::kString:
-    case GgufType::kArray: return 0;
+    case GgufType::kArray:
+      return 0;
   }
   return 0;
 }
@@ -68,12 +73,12 @@ size_t ScalarBytes(GgufType t) {
 // GGML type names, for messages about types gemma-core does not handle.
 const char* GgmlTypeName(uint32_t id) {
   static constexpr const char* kNames[] = {
-      "F32",     "F16",    "Q4_0",   "Q4_1",    "Q4_2",   "Q4_3",   "Q5_0",     "Q5_1",
-      "Q8_0",    "Q8_1",   "Q2_K",   "Q3_K",    "Q4_K",   "Q5_K",   "Q6_K",     "Q8_K",
-      "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S",  "IQ4_NL", "IQ3_S",  "IQ2_S",    "IQ4_XS",
-      "I8",      "I16",    "I32",    "I64",     "F64",    "IQ1_M",  "BF16",     "Q4_0_4_4",
-      "Q4_0_4_8", "Q4_0_8_8", "TQ1_0", "TQ2_0", "IQ4_NL_4_4", "IQ4_NL_4_8", "IQ4_NL_8_8",
-      "MXFP4"};
+      "F32",   "F16",        "Q4_0",       "Q4_1",       "Q4_2",     "Q4_3",     "Q5_0",
+      "Q5_1",  "Q8_0",       "Q8_1",       "Q2_K",       "Q3_K",     "Q4_K",     "Q5_K",
+      "Q6_K",  "Q8_K",       "IQ2_XXS",    "IQ2_XS",     "IQ3_XXS",  "IQ1_S",    "IQ4_NL",
+      "IQ3_S", "IQ2_S",      "IQ4_XS",     "I8",         "I16",      "I32",      "I64",
+      "F64",   "IQ1_M",      "BF16",       "Q4_0_4_4",   "Q4_0_4_8", "Q4_0_8_8", "TQ1_0",
+      "TQ2_0", "IQ4_NL_4_4", "IQ4_NL_4_8", "IQ4_NL_8_8", "MXFP4"};
   return id < std::size(kNames) ? kNames[id] : nullptr;
 }
 
@@ -160,11 +165,21 @@ std::string DisplayString(std::string_view s) {
   for (const char ch : s) {
     const unsigned char c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           static constexpr char kHex[] = "0123456789abcdef";
@@ -217,7 +232,8 @@ class Reader {
     static_assert(std::is_unsigned_v<T>);
     if (sizeof(T) > remaining()) return Need(sizeof(T), field);
     T v = 0;
-    for (size_t i = 0; i < sizeof(T); ++i) v |= static_cast<T>(static_cast<T>(bytes_[pos_ + i]) << (8 * i));
+    for (size_t i = 0; i < sizeof(T); ++i)
+      v |= static_cast<T>(static_cast<T>(bytes_[pos_ + i]) << (8 * i));
     pos_ += sizeof(T);
     *out = v;
     return true;
@@ -245,8 +261,8 @@ class Reader {
 };
 
 // Returns the reader's error from the enclosing function when a read fails.
-#define GGUF_READ(r, expr) \
-  do {                     \
+#define GGUF_READ(r, expr)           \
+  do {                               \
     if (!(expr)) return (r).error(); \
   } while (0)
 
@@ -271,27 +287,34 @@ bool ReadScalarBits(Reader& r, GgufType t, uint64_t* bits, const char* field) {
       *bits = v;
       return true;
     }
-    case 8: return r.ReadUInt(bits, field);
+    case 8:
+      return r.ReadUInt(bits, field);
   }
   return r.Fail(Internal("ReadScalarBits: not a scalar type"));
 }
 
 int64_t SignExtend(uint64_t bits, GgufType t) {
   switch (t) {
-    case GgufType::kI8: return static_cast<int8_t>(static_cast<uint8_t>(bits));
-    case GgufType::kI16: return static_cast<int16_t>(static_cast<uint16_t>(bits));
-    case GgufType::kI32: return static_cast<int32_t>(static_cast<uint32_t>(bits));
-    default: return static_cast<int64_t>(bits);
+    case GgufType::kI8:
+      return static_cast<int8_t>(static_cast<uint8_t>(bits));
+    case GgufType::kI16:
+      return static_cast<int16_t>(static_cast<uint16_t>(bits));
+    case GgufType::kI32:
+      return static_cast<int32_t>(static_cast<uint32_t>(bits));
+    default:
+      return static_cast<int64_t>(bits);
   }
 }
 
 double BitsToDouble(uint64_t bits, GgufType t) {
-  if (t == GgufType::kF32) return static_cast<double>(std::bit_cast<float>(static_cast<uint32_t>(bits)));
+  if (t == GgufType::kF32)
+    return static_cast<double>(std::bit_cast<float>(static_cast<uint32_t>(bits)));
   return std::bit_cast<double>(bits);
 }
 
 bool CheckBool(Reader& r, uint64_t bits) {
-  if (bits > 1) return r.Fail(r.Corrupt("bool value is " + std::to_string(bits) + ", expected 0 or 1"));
+  if (bits > 1)
+    return r.Fail(r.Corrupt("bool value is " + std::to_string(bits) + ", expected 0 or 1"));
   return true;
 }
 
@@ -416,19 +439,32 @@ std::string JoinArray(const std::vector<T>& v, size_t max_items, GgufType et, F&
 
 const char* GgufTypeName(GgufType t) {
   switch (t) {
-    case GgufType::kU8: return "u8";
-    case GgufType::kI8: return "i8";
-    case GgufType::kU16: return "u16";
-    case GgufType::kI16: return "i16";
-    case GgufType::kU32: return "u32";
-    case GgufType::kI32: return "i32";
-    case GgufType::kF32: return "f32";
-    case GgufType::kBool: return "bool";
-    case GgufType::kString: return "string";
-    case GgufType::kArray: return "array";
-    case GgufType::kU64: return "u64";
-    case GgufType::kI64: return "i64";
-    case GgufType::kF64: return "f64";
+    case GgufType::kU8:
+      return "u8";
+    case GgufType::kI8:
+      return "i8";
+    case GgufType::kU16:
+      return "u16";
+    case GgufType::kI16:
+      return "i16";
+    case GgufType::kU32:
+      return "u32";
+    case GgufType::kI32:
+      return "i32";
+    case GgufType::kF32:
+      return "f32";
+    case GgufType::kBool:
+      return "bool";
+    case GgufType::kString:
+      return "string";
+    case GgufType::kArray:
+      return "array";
+    case GgufType::kU64:
+      return "u64";
+    case GgufType::kI64:
+      return "i64";
+    case GgufType::kF64:
+      return "f64";
   }
   return "invalid";
 }
@@ -438,7 +474,8 @@ std::string GgufValue::ToDisplayString(size_t max_array_items) const {
     if (type != GgufType::kArray) return ScalarToString(*this, type);
     const bool f32 = elem_type == GgufType::kF32;
     if (const auto* a = std::get_if<std::vector<uint64_t>>(&v)) {
-      return JoinArray(*a, max_array_items, elem_type, [](uint64_t x) { return std::to_string(x); });
+      return JoinArray(*a, max_array_items, elem_type,
+                       [](uint64_t x) { return std::to_string(x); });
     }
     if (const auto* a = std::get_if<std::vector<int64_t>>(&v)) {
       return JoinArray(*a, max_array_items, elem_type, [](int64_t x) { return std::to_string(x); });
@@ -503,9 +540,10 @@ Status GgufFile::Parse() {
       found.push_back(kHex[bytes_[i] >> 4]);
       found.push_back(kHex[bytes_[i] & 15]);
     }
-    return CorruptData(name + ": not a GGUF file: bad magic " + found + " ('" +
-                       Printable(std::string_view(reinterpret_cast<const char*>(bytes_.data()), 4)) +
-                       "'), expected 'GGUF'");
+    return CorruptData(
+        name + ": not a GGUF file: bad magic " + found + " ('" +
+        Printable(std::string_view(reinterpret_cast<const char*>(bytes_.data()), 4)) +
+        "'), expected 'GGUF'");
   }
   uint32_t magic_skip = 0;
   GGUF_READ(r, r.ReadUInt(&magic_skip, "magic"));
@@ -525,7 +563,8 @@ Status GgufFile::Parse() {
   GGUF_READ(r, r.ReadUInt(&kv_count, "metadata kv count"));
   if (kv_count > r.remaining() / kMinKvBytes) {
     return r.Corrupt("metadata kv count " + std::to_string(kv_count) + " cannot fit in the " +
-                     std::to_string(r.remaining()) + " bytes that remain (corrupt count or truncated file)");
+                     std::to_string(r.remaining()) +
+                     " bytes that remain (corrupt count or truncated file)");
   }
   if (tensor_count > r.remaining() / kMinTensorInfoBytes) {
     return r.Corrupt("tensor count " + std::to_string(tensor_count) + " cannot fit in the " +
@@ -541,7 +580,8 @@ Status GgufFile::Parse() {
     std::string key;
     GGUF_READ(r, r.ReadString(&key, "key"));
     if (key.empty()) return r.Corrupt("empty key");
-    if (!IsValidName(key)) return r.Corrupt("key " + Quoted(key) + " is not valid UTF-8 (or contains NUL)");
+    if (!IsValidName(key))
+      return r.Corrupt("key " + Quoted(key) + " is not valid UTF-8 (or contains NUL)");
     r.set_context("key " + Quoted(key));
     uint32_t raw_type = 0;
     GGUF_READ(r, r.ReadUInt(&raw_type, "value type"));
@@ -585,7 +625,8 @@ Status GgufFile::Parse() {
     GgufTensor t;
     GGUF_READ(r, r.ReadString(&t.name, "tensor name"));
     if (t.name.empty()) return r.Corrupt("empty tensor name");
-    if (!IsValidName(t.name)) return r.Corrupt("tensor name " + Quoted(t.name) + " is not valid UTF-8 (or contains NUL)");
+    if (!IsValidName(t.name))
+      return r.Corrupt("tensor name " + Quoted(t.name) + " is not valid UTF-8 (or contains NUL)");
     r.set_context("tensor " + Quoted(t.name));
     uint32_t n_dims = 0;
     GGUF_READ(r, r.ReadUInt(&n_dims, "n_dims"));
@@ -626,8 +667,8 @@ Status GgufFile::Parse() {
     }
     GGUF_READ(r, r.ReadUInt(&t.offset, "tensor data offset"));
     if (t.offset % alignment_ != 0) {
-      return r.Corrupt("data offset " + std::to_string(t.offset) + " is not a multiple of the alignment " +
-                       std::to_string(alignment_));
+      return r.Corrupt("data offset " + std::to_string(t.offset) +
+                       " is not a multiple of the alignment " + std::to_string(alignment_));
     }
     const auto [it, inserted] = tensor_index_.emplace(t.name, tensors_.size());
     if (!inserted) {
@@ -651,11 +692,12 @@ Status GgufFile::Parse() {
   for (GgufTensor& t : tensors_) {
     uint64_t end = 0;
     if (__builtin_add_overflow(t.offset, t.n_bytes, &end) || end > data_size) {
-      return CorruptData(name + ": tensor " + Quoted(t.name) + ": data [" + std::to_string(t.offset) +
-                         ", " + (end >= t.offset ? std::to_string(end) : std::string("overflow")) +
-                         ") of the data section runs past the end of the file (the data section "
-                         "has " + std::to_string(data_size) + " bytes from offset " +
-                         std::to_string(data_start) + ")");
+      return CorruptData(
+          name + ": tensor " + Quoted(t.name) + ": data [" + std::to_string(t.offset) + ", " +
+          (end >= t.offset ? std::to_string(end) : std::string("overflow")) +
+          ") of the data section runs past the end of the file (the data section "
+          "has " +
+          std::to_string(data_size) + " bytes from offset " + std::to_string(data_start) + ")");
     }
     t.data = bytes_.data() + data_start + t.offset;
   }
@@ -664,14 +706,16 @@ Status GgufFile::Parse() {
   std::vector<size_t> order(tensors_.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return tensors_[a].offset != tensors_[b].offset ? tensors_[a].offset < tensors_[b].offset : a < b;
+    return tensors_[a].offset != tensors_[b].offset ? tensors_[a].offset < tensors_[b].offset
+                                                    : a < b;
   });
   for (size_t k = 1; k < order.size(); ++k) {
     const GgufTensor& prev = tensors_[order[k - 1]];
     const GgufTensor& cur = tensors_[order[k]];
     if (prev.offset + prev.n_bytes > cur.offset) {
-      return CorruptData(name + ": tensors " + Quoted(prev.name) + " [" + std::to_string(prev.offset) +
-                         ", " + std::to_string(prev.offset + prev.n_bytes) + ") and " + Quoted(cur.name) +
+      return CorruptData(name + ": tensors " + Quoted(prev.name) + " [" +
+                         std::to_string(prev.offset) + ", " +
+                         std::to_string(prev.offset + prev.n_bytes) + ") and " + Quoted(cur.name) +
                          " [" + std::to_string(cur.offset) + ", " +
                          std::to_string(cur.offset + cur.n_bytes) + ") overlap");
     }

@@ -20,8 +20,19 @@ namespace gemma {
 
 // GGUF metadata value types (the numbers stored in the file).
 enum class GgufType : uint32_t {
-  kU8 = 0, kI8 = 1, kU16 = 2, kI16 = 3, kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7,
-  kString = 8, kArray = 9, kU64 = 10, kI64 = 11, kF64 = 12,
+  kU8 = 0,
+  kI8 = 1,
+  kU16 = 2,
+  kI16 = 3,
+  kU32 = 4,
+  kI32 = 5,
+  kF32 = 6,
+  kBool = 7,
+  kString = 8,
+  kArray = 9,
+  kU64 = 10,
+  kI64 = 11,
+  kF64 = 12,
 };
 const char* GgufTypeName(GgufType t);
 inline bool IsUnsignedInt(GgufType t) {
@@ -37,9 +48,9 @@ inline bool IsFloat(GgufType t) { return t == GgufType::kF32 || t == GgufType::k
 struct GgufValue {
   GgufType type = GgufType::kU8;
   GgufType elem_type = GgufType::kU8;  // for kArray only
-  std::variant<uint64_t, int64_t, double, bool, std::string,
-               std::vector<uint64_t>, std::vector<int64_t>, std::vector<double>,
-               std::vector<bool>, std::vector<std::string>>
+  std::variant<uint64_t, int64_t, double, bool, std::string, std::vector<uint64_t>,
+               std::vector<int64_t>, std::vector<double>, std::vector<bool>,
+               std::vector<std::string>>
       v;
   // Human-readable rendering (arrays abbreviated) for `gemma info`.
   std::string ToDisplayString(size_t max_array_items = 8) const;
@@ -51,7 +62,7 @@ struct GgufTensor {
   std::vector<uint64_t> dims;  // GGUF order: dims[0] is the contiguous one
   uint64_t n_elements = 0;
   uint64_t n_bytes = 0;
-  uint64_t offset = 0;         // relative to the start of the data section
+  uint64_t offset = 0;            // relative to the start of the data section
   const uint8_t* data = nullptr;  // points into the map
 };
 

@@ -18,11 +18,12 @@
 #endif
 #include <windows.h>
 #else
-#include <cerrno>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
 #endif
 
 namespace gemma {
@@ -55,7 +56,8 @@ Status WinError(const std::string& path, const char* what, DWORD err) {
 
 std::wstring Widen(const std::string& utf8) {
   if (utf8.empty()) return std::wstring();
-  const int n = MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
+  const int n =
+      MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
   if (n <= 0) return std::wstring();
   std::wstring w(static_cast<size_t>(n), L'\0');
   MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), w.data(), n);
@@ -191,7 +193,8 @@ void OSUnmap(const Mapping& m) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path, Residency residency) {
+StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path,
+                                                       Residency residency) {
   if (path.empty()) return InvalidArgument("MappedFile: empty path");
   StatusOr<Mapping> m = OSMap(path, residency == Residency::kHugePages);
   if (!m.ok()) return m.status();

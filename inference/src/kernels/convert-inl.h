@@ -35,8 +35,8 @@ HWY_INLINE hn::Vec<DF> LoadF16AsF32(DF df, const uint16_t* p) {
   const auto rebias = hn::Set(du, (127u - 15u) << 23);
   auto bits = hn::Add(hn::ShiftLeft<13>(em), rebias);  // normal numbers
   // exponent 31 (inf/NaN) must become 255: rebias once more.
-  bits = hn::IfThenElse(hn::RebindMask(du, hn::Gt(emi, hn::Set(di, 0x7BFF))),
-                        hn::Add(bits, rebias), bits);
+  bits = hn::IfThenElse(hn::RebindMask(du, hn::Gt(emi, hn::Set(di, 0x7BFF))), hn::Add(bits, rebias),
+                        bits);
   // Subnormal (and zero): mantissa * 2^-24, exact in f32.
   const auto sub = hn::Mul(hn::ConvertTo(df, emi), hn::Set(df, 5.9604644775390625e-08f));
   const auto mag = hn::IfThenElse(hn::RebindMask(df, hn::Lt(emi, hn::Set(di, 0x400))), sub,

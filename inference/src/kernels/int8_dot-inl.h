@@ -87,8 +87,8 @@ using VI = hn::Vec256<int32_t>;
 HWY_INLINE __m256i UnpackNibbles(const uint8_t* qs) {
   const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
   const __m128i m = _mm_set1_epi8(0x0F);
-  const __m128i lo = _mm_and_si128(b, m);                      // elements 0..15
-  const __m128i hi = _mm_and_si128(_mm_srli_epi16(b, 4), m);   // elements 16..31
+  const __m128i lo = _mm_and_si128(b, m);                     // elements 0..15
+  const __m128i hi = _mm_and_si128(_mm_srli_epi16(b, 4), m);  // elements 16..31
   return _mm256_set_m128i(hi, lo);
 }
 #else
@@ -124,8 +124,8 @@ template <int kOffset>
 HWY_INLINE QX LoadXOff(const uint8_t* xqs) {
   QX r;
   r.x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xqs));
-  const __m256i c = DpBusd(_mm256_setzero_si256(),
-                                        _mm256_set1_epi8(static_cast<char>(kOffset)), r.x);
+  const __m256i c =
+      DpBusd(_mm256_setzero_si256(), _mm256_set1_epi8(static_cast<char>(kOffset)), r.x);
   r.neg_corr = _mm256_sub_epi32(_mm256_setzero_si256(), c);
   return r;
 }
@@ -138,9 +138,7 @@ struct Q8Ops {
     const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wqs));
     return W{_mm256_xor_si256(w, _mm256_set1_epi8(static_cast<char>(0x80)))};
   }
-  static HWY_INLINE VI Dot(const W& w, const X& x) {
-    return VI{DpBusd(x.neg_corr, w.u, x.x)};
-  }
+  static HWY_INLINE VI Dot(const W& w, const X& x) { return VI{DpBusd(x.neg_corr, w.u, x.x)}; }
 };
 struct Q4Ops {
   static constexpr size_t kBlockBytes = sizeof(BlockQ4_0);
@@ -148,9 +146,7 @@ struct Q4Ops {
   using W = QW;
   static HWY_INLINE X LoadX(const uint8_t* xqs) { return LoadXOff<8>(xqs); }
   static HWY_INLINE W LoadW(const uint8_t* wqs) { return W{UnpackNibbles(wqs)}; }
-  static HWY_INLINE VI Dot(const W& w, const X& x) {
-    return VI{DpBusd(x.neg_corr, w.u, x.x)};
-  }
+  static HWY_INLINE VI Dot(const W& w, const X& x) { return VI{DpBusd(x.neg_corr, w.u, x.x)}; }
 };
 
 #elif defined(GEMMA_INT8_MADDUBS)
@@ -312,7 +308,8 @@ struct Q4Ops {
       const auto q = hn::PromoteTo(du16, hn::LoadU(du8, w.p + i));
       const auto lo = hn::Sub(hn::BitCast(d16, hn::And(q, hn::Set(du16, 0xF))), k8);
       const auto hi = hn::Sub(hn::BitCast(d16, hn::ShiftRight<4>(q)), k8);
-      s0 = hn::ReorderWidenMulAccumulate(di, lo, hn::PromoteTo(d16, hn::LoadU(d8, x.p + i)), s0, s1);
+      s0 =
+          hn::ReorderWidenMulAccumulate(di, lo, hn::PromoteTo(d16, hn::LoadU(d8, x.p + i)), s0, s1);
       s0 = hn::ReorderWidenMulAccumulate(di, hi, hn::PromoteTo(d16, hn::LoadU(d8, x.p + 16 + i)),
                                          s0, s1);
     }
@@ -354,17 +351,17 @@ HWY_NOINLINE void QTile(const uint8_t* const* HWY_RESTRICT w, const uint8_t* con
     const auto X3 = Q::LoadX(x3 + 2);
     const VF d3 = hn::Set(df, BlockScale(x3));
     const size_t wo = b * kWB;
-#define GEMMA_QROW(R)                                                                        \
-  {                                                                                          \
-    const auto W = Q::LoadW(w##R + wo + 2);                                                  \
-    const VF dw = hn::Set(df, BlockScale(w##R + wo));                                        \
-    a##R##0 = hn::MulAdd(hn::ConvertTo(df, Q::Dot(W, X0)), hn::Mul(dw, d0), a##R##0);        \
-    if constexpr (kT > 1)                                                                    \
-      a##R##1 = hn::MulAdd(hn::ConvertTo(df, Q::Dot(W, X1)), hn::Mul(dw, d1), a##R##1);      \
-    if constexpr (kT > 2)                                                                    \
-      a##R##2 = hn::MulAdd(hn::ConvertTo(df, Q::Dot(W, X2)), hn::Mul(dw, d2), a##R##2);      \
-    if constexpr (kT > 3)                                                                    \
-      a##R##3 = hn::MulAdd(hn::ConvertTo(df, Q::Dot(W, X3)), hn::Mul(dw, d3), a##R##3);      \
+#define GEMMA_QROW(R)                                                                   \
+  {                                                                                     \
+    const auto W = Q::LoadW(w##R + wo + 2);                                             \
+    const VF dw = hn::Set(df, BlockScale(w##R + wo));                                   \
+    a##R##0 = hn::MulAdd(hn::ConvertTo(df, Q::Dot(W, X0)), hn::Mul(dw, d0), a##R##0);   \
+    if constexpr (kT > 1)                                                               \
+      a##R##1 = hn::MulAdd(hn::ConvertTo(df, Q::Dot(W, X1)), hn::Mul(dw, d1), a##R##1); \
+    if constexpr (kT > 2)                                                               \
+      a##R##2 = hn::MulAdd(hn::ConvertTo(df, Q::Dot(W, X2)), hn::Mul(dw, d2), a##R##2); \
+    if constexpr (kT > 3)                                                               \
+      a##R##3 = hn::MulAdd(hn::ConvertTo(df, Q::Dot(W, X3)), hn::Mul(dw, d3), a##R##3); \
   }
     GEMMA_QROW(0)
     GEMMA_QROW(1)
@@ -373,7 +370,7 @@ HWY_NOINLINE void QTile(const uint8_t* const* HWY_RESTRICT w, const uint8_t* con
 #undef GEMMA_QROW
     (void)X1, (void)X2, (void)X3, (void)d1, (void)d2, (void)d3;
   }
-#define GEMMA_STORE(R, T)                                                                  \
+#define GEMMA_STORE(R, T) \
   if (kT > T && nr > R) y[T * y_stride + r0 + R] = hn::GetLane(hn::SumOfLanes(df, a##R##T));
 #define GEMMA_STORE_ROW(R) GEMMA_STORE(R, 0) GEMMA_STORE(R, 1) GEMMA_STORE(R, 2) GEMMA_STORE(R, 3)
   GEMMA_STORE_ROW(0)

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+
 #include "hwy/highway.h"
 #include "kernels/convert-inl.h"
 #include "kernels/int8_dot-inl.h"  // kRows, kMaxT
@@ -62,13 +63,13 @@ HWY_NOINLINE void FTile(const uint8_t* const* HWY_RESTRICT w, const uint8_t* con
     const VF X1 = hn::LoadU(df, x1 + i);
     const VF X2 = hn::LoadU(df, x2 + i);
     const VF X3 = hn::LoadU(df, x3 + i);
-#define GEMMA_FROW(R)                                                \
-  {                                                                  \
-    const VF W = LoadWidened<kType>(w##R, i);                        \
-    a##R##0 = hn::MulAdd(W, X0, a##R##0);                            \
-    if constexpr (kT > 1) a##R##1 = hn::MulAdd(W, X1, a##R##1);      \
-    if constexpr (kT > 2) a##R##2 = hn::MulAdd(W, X2, a##R##2);      \
-    if constexpr (kT > 3) a##R##3 = hn::MulAdd(W, X3, a##R##3);      \
+#define GEMMA_FROW(R)                                           \
+  {                                                             \
+    const VF W = LoadWidened<kType>(w##R, i);                   \
+    a##R##0 = hn::MulAdd(W, X0, a##R##0);                       \
+    if constexpr (kT > 1) a##R##1 = hn::MulAdd(W, X1, a##R##1); \
+    if constexpr (kT > 2) a##R##2 = hn::MulAdd(W, X2, a##R##2); \
+    if constexpr (kT > 3) a##R##3 = hn::MulAdd(W, X3, a##R##3); \
   }
     GEMMA_FROW(0)
     GEMMA_FROW(1)

@@ -41,17 +41,17 @@ namespace hn = hwy::HWY_NAMESPACE;
 // the dpbusd accumulator input; the other lanes start at 0).
 // Per (row, token, group): 2 vpdpbusd + cvt + mul + fma on 16 lanes.
 namespace z512 {
-constexpr size_t kG = 4;       // blocks per group
-constexpr size_t kXG = 160;    // repacked activation bytes per group: A[64] B[64] d[4] corr[4]
-constexpr size_t kXD = 128;    // offset of d (4 x f32)
-constexpr size_t kXC = 144;    // offset of corr (4 x i32)
+constexpr size_t kG = 4;     // blocks per group
+constexpr size_t kXG = 160;  // repacked activation bytes per group: A[64] B[64] d[4] corr[4]
+constexpr size_t kXD = 128;  // offset of d (4 x f32)
+constexpr size_t kXC = 144;  // offset of corr (4 x i32)
 
 struct Tables {
-  alignas(64) uint8_t q8a[64];   // window p[0..127]: A quants of a Q8_0 group
-  alignas(64) uint8_t q8b[64];   // window p[8..135]: B quants
-  alignas(64) uint8_t q8d[64];   // window p[0..127]: fp16 scales, lane L -> block L % 4
-  alignas(64) uint8_t q4q[64];   // windows p[0..63], p[8..71]: Q4_0 quant bytes
-  alignas(64) uint8_t q4d[64];   // window p[0..63]: fp16 scales
+  alignas(64) uint8_t q8a[64];  // window p[0..127]: A quants of a Q8_0 group
+  alignas(64) uint8_t q8b[64];  // window p[8..135]: B quants
+  alignas(64) uint8_t q8d[64];  // window p[0..127]: fp16 scales, lane L -> block L % 4
+  alignas(64) uint8_t q4q[64];  // windows p[0..63], p[8..71]: Q4_0 quant bytes
+  alignas(64) uint8_t q4d[64];  // window p[0..63]: fp16 scales
   // Pairs of Q4_0 groups (144 bytes) read as p[0..63], p[64..127], p[80..143]:
   alignas(64) uint8_t q4q0[64];  // first group's quants from p[0..127]
   alignas(64) uint8_t q4q1[64];  // second group's from p[64..127] : p[80..143]
@@ -101,8 +101,7 @@ struct Q8Z {
     WG w;
     w.a = _mm512_xor_si512(_mm512_permutex2var_epi8(l0, Tbl(kTab.q8a), l1), k80);
     w.b = _mm512_xor_si512(_mm512_permutex2var_epi8(l0b, Tbl(kTab.q8b), l2), k80);
-    w.d = _mm512_cvtph_ps(
-        _mm512_castsi512_si256(_mm512_permutex2var_epi8(l0, Tbl(kTab.q8d), l1)));
+    w.d = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutex2var_epi8(l0, Tbl(kTab.q8d), l1)));
     return w;
   }
   static HWY_INLINE void Prep2(const uint8_t* p, WG& w0, WG& w1) {
@@ -151,8 +150,8 @@ HWY_NOINLINE void ZRepackX(const uint8_t* HWY_RESTRICT x, size_t x_bytes, size_t
       const __m512i l0 = Ld(xt), l1 = Ld(xt + 64), l0b = Ld(xt + 8), l2 = Ld(xt + 72);
       const __m512i a = _mm512_permutex2var_epi8(l0, Tbl(kTab.q8a), l1);
       const __m512i b = _mm512_permutex2var_epi8(l0b, Tbl(kTab.q8b), l2);
-      const __m128 d = _mm_cvtph_ps(
-          _mm512_castsi512_si128(_mm512_permutex2var_epi8(l0, Tbl(kTab.q8d), l1)));
+      const __m128 d =
+          _mm_cvtph_ps(_mm512_castsi512_si128(_mm512_permutex2var_epi8(l0, Tbl(kTab.q8d), l1)));
       __m512i s = Dp(Dp(_mm512_setzero_si512(), ones, a), ones, b);
       s = _mm512_add_epi32(s, _mm512_shuffle_i32x4(s, s, _MM_SHUFFLE(1, 0, 3, 2)));
       s = _mm512_add_epi32(s, _mm512_shuffle_i32x4(s, s, _MM_SHUFFLE(2, 3, 0, 1)));
@@ -191,7 +190,8 @@ HWY_NOINLINE void ZTile(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
     for (size_t r = 0; r < kR; ++r) {
       if constexpr (kPrefetch) {
         for (size_t o = 0; o < QZ::kGroupBytes; o += 64) {
-          _mm_prefetch(reinterpret_cast<const char*>(w + r * row_bytes + o + kPrefetchBytes), _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(w + r * row_bytes + o + kPrefetchBytes),
+                       _MM_HINT_T0);
         }
       }
       W[r] = QZ::Prep(w + r * row_bytes);
@@ -199,9 +199,11 @@ HWY_NOINLINE void ZTile(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
 #pragma GCC unroll 16
     for (size_t t = 0; t < kT; ++t) {
       const uint8_t* xp = x + t * xs;
-      const __m512 dx = _mm512_broadcast_f32x4(_mm_loadu_ps(reinterpret_cast<const float*>(xp + kXD)));
+      const __m512 dx =
+          _mm512_broadcast_f32x4(_mm_loadu_ps(reinterpret_cast<const float*>(xp + kXD)));
       const __m512i xa = Ld(xp), xb = Ld(xp + 64);
-      const __m512i c = _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xp + kXC)));
+      const __m512i c =
+          _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xp + kXC)));
 #pragma GCC unroll 16
       for (size_t r = 0; r < kR; ++r) {
         __m512i s = Dp(c, W[r].a, xa);
@@ -223,11 +225,14 @@ HWY_NOINLINE void ZTile(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
 // bit-identical to ZTile's for the same row and token, so a sequence decodes
 // the same tokens alone or in a batch (continuous batching relies on it).
 template <class QZ>
-HWY_INLINE float ZDecodeRow(const uint8_t* HWY_RESTRICT w, const uint8_t* HWY_RESTRICT x, size_t ng) {
+HWY_INLINE float ZDecodeRow(const uint8_t* HWY_RESTRICT w, const uint8_t* HWY_RESTRICT x,
+                            size_t ng) {
   __m512 a = _mm512_setzero_ps();
   auto step = [&](const WG& W, const uint8_t* xp) {
-    const __m512 dx = _mm512_broadcast_f32x4(_mm_loadu_ps(reinterpret_cast<const float*>(xp + kXD)));
-    const __m512i c = _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xp + kXC)));
+    const __m512 dx =
+        _mm512_broadcast_f32x4(_mm_loadu_ps(reinterpret_cast<const float*>(xp + kXD)));
+    const __m512i c =
+        _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xp + kXC)));
     __m512i s = Dp(c, W.a, Ld(xp));
     s = Dp(s, W.b, Ld(xp + 64));
     a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(W.d, dx), a);
@@ -272,10 +277,10 @@ HWY_INLINE uint8_t* StaticX() {
   return buf;
 }
 
-constexpr size_t kTok = 8;         // tokens per tile (prefill)
-constexpr size_t kPR = 2;          // rows per tile (prefill)
-constexpr size_t kRowBlock = 32;    // rows whose weights are reused from L2 per k-block
-constexpr size_t kGroupsKB = 16;   // groups per k-block: kTok x 16 x 160 B = 20 KB of x in L1
+constexpr size_t kTok = 8;        // tokens per tile (prefill)
+constexpr size_t kPR = 2;         // rows per tile (prefill)
+constexpr size_t kRowBlock = 32;  // rows whose weights are reused from L2 per k-block
+constexpr size_t kGroupsKB = 16;  // groups per k-block: kTok x 16 x 160 B = 20 KB of x in L1
 
 template <class QZ, size_t kR, size_t... kT>
 HWY_INLINE void ZTileT(size_t nt, const uint8_t* w, size_t row_bytes, const uint8_t* x, size_t xs,

@@ -58,9 +58,19 @@ void gemma_generate_options_default(gemma_generate_options* o) {
   if (o == nullptr) return;
   const gemma::GenerateOptions d;
   const gemma::SamplingParams& s = d.sampling;
-  *o = {s.temperature,        s.top_k,          s.top_p, s.min_p,        s.repetition_penalty,
-        s.presence_penalty,   s.frequency_penalty, s.penalty_last_n, s.seed, d.max_tokens,
-        nullptr,              0,                d.stop_at_eos ? 1 : 0};
+  *o = {s.temperature,
+        s.top_k,
+        s.top_p,
+        s.min_p,
+        s.repetition_penalty,
+        s.presence_penalty,
+        s.frequency_penalty,
+        s.penalty_last_n,
+        s.seed,
+        d.max_tokens,
+        nullptr,
+        0,
+        d.stop_at_eos ? 1 : 0};
 }
 
 const char* gemma_last_error(void) { return g_last_error.c_str(); }
@@ -83,22 +93,27 @@ size_t gemma_model_vocab_size(const gemma_model* model) {
   return model != nullptr ? model->model->info().n_vocab : 0;
 }
 
-gemma_status gemma_tokenize(const gemma_model* model, const char* text, size_t text_len, int add_bos,
-                            int parse_special, int32_t* ids, size_t capacity, size_t* n_ids) {
-  if (model == nullptr || (text == nullptr && text_len > 0) || n_ids == nullptr || (ids == nullptr && capacity > 0)) {
+gemma_status gemma_tokenize(const gemma_model* model, const char* text, size_t text_len,
+                            int add_bos, int parse_special, int32_t* ids, size_t capacity,
+                            size_t* n_ids) {
+  if (model == nullptr || (text == nullptr && text_len > 0) || n_ids == nullptr ||
+      (ids == nullptr && capacity > 0)) {
     return Invalid("gemma_tokenize: null argument");
   }
   return Guard([&] {
     const auto tokens = model->model->tokenizer().Encode(
-        std::string_view(text ? text : "", text_len), {.add_bos = add_bos != 0, .parse_special = parse_special != 0});
+        std::string_view(text ? text : "", text_len),
+        {.add_bos = add_bos != 0, .parse_special = parse_special != 0});
     *n_ids = tokens.size();
     std::memcpy(ids, tokens.data(), std::min(capacity, tokens.size()) * sizeof(int32_t));
     return Report(gemma::Status::Ok());
   });
 }
 
-gemma_status gemma_detokenize(const gemma_model* model, const int32_t* ids, size_t n_ids, char** text) {
-  if (model == nullptr || (ids == nullptr && n_ids > 0) || text == nullptr) return Invalid("gemma_detokenize: null argument");
+gemma_status gemma_detokenize(const gemma_model* model, const int32_t* ids, size_t n_ids,
+                              char** text) {
+  if (model == nullptr || (ids == nullptr && n_ids > 0) || text == nullptr)
+    return Invalid("gemma_detokenize: null argument");
   return Guard([&] {
     *text = CopyString(model->model->tokenizer().Decode({ids, n_ids}));
     return *text ? Report(gemma::Status::Ok()) : Report(gemma::ResourceExhausted("out of memory"));
@@ -127,7 +142,8 @@ gemma_status gemma_session_create(const gemma_model* model, const gemma_engine_o
 void gemma_session_free(gemma_session* session) { delete session; }
 
 gemma_status gemma_session_append(gemma_session* session, const int32_t* ids, size_t n_ids) {
-  if (session == nullptr || (ids == nullptr && n_ids > 0)) return Invalid("gemma_session_append: null argument");
+  if (session == nullptr || (ids == nullptr && n_ids > 0))
+    return Invalid("gemma_session_append: null argument");
   return Guard([&] { return Report(session->session->Append({ids, n_ids})); });
 }
 
@@ -138,13 +154,20 @@ const float* gemma_session_logits(const gemma_session* session) {
 gemma_status gemma_session_generate(gemma_session* session, const int32_t* prompt, size_t n_prompt,
                                     const gemma_generate_options* options, gemma_stream_fn on_text,
                                     void* user_data, char** text, gemma_finish_reason* finish) {
-  if (session == nullptr || (prompt == nullptr && n_prompt > 0)) return Invalid("gemma_session_generate: null argument");
+  if (session == nullptr || (prompt == nullptr && n_prompt > 0))
+    return Invalid("gemma_session_generate: null argument");
   return Guard([&] {
     gemma::GenerateOptions g;
     if (options != nullptr) {
-      g.sampling = {options->temperature,      options->top_k,          options->top_p,
-                    options->min_p,            options->repetition_penalty, options->presence_penalty,
-                    options->frequency_penalty, options->penalty_last_n, options->seed};
+      g.sampling = {options->temperature,
+                    options->top_k,
+                    options->top_p,
+                    options->min_p,
+                    options->repetition_penalty,
+                    options->presence_penalty,
+                    options->frequency_penalty,
+                    options->penalty_last_n,
+                    options->seed};
       g.max_tokens = options->max_tokens;
       g.stop_at_eos = options->stop_at_eos != 0;
       for (size_t i = 0; i < options->n_stop; ++i) {

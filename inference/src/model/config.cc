@@ -8,9 +8,12 @@ namespace gemma {
 
 const char* ArchitectureName(Architecture a) {
   switch (a) {
-    case Architecture::kGemma1: return "gemma";
-    case Architecture::kGemma2: return "gemma2";
-    case Architecture::kGemma3: return "gemma3";
+    case Architecture::kGemma1:
+      return "gemma";
+    case Architecture::kGemma2:
+      return "gemma2";
+    case Architecture::kGemma3:
+      return "gemma3";
   }
   return "?";
 }
@@ -18,11 +21,14 @@ const char* ArchitectureName(Architecture a) {
 bool ModelConfig::IsLocalLayer(size_t layer) const {
   if (sliding_window == 0) return false;
   switch (arch) {
-    case Architecture::kGemma1: return false;
+    case Architecture::kGemma1:
+      return false;
     // llama.cpp (and Gemma 2's reference code) make even layers local.
-    case Architecture::kGemma2: return layer % 2 == 0;
+    case Architecture::kGemma2:
+      return layer % 2 == 0;
     // Gemma 3: 5 local layers then 1 global.
-    case Architecture::kGemma3: return (layer + 1) % 6 != 0;
+    case Architecture::kGemma3:
+      return (layer + 1) % 6 != 0;
   }
   return false;
 }
@@ -36,7 +42,9 @@ Status ReadSize(const GgufFile& g, const std::string& key, size_t* out, bool req
     if (!required && v.status().code() == StatusCode::kNotFound) return Status::Ok();
     return v.status();
   }
-  if (*v > (uint64_t{1} << 40)) return CorruptData(g.path() + ": " + key + " = " + std::to_string(*v) + " is implausibly large");
+  if (*v > (uint64_t{1} << 40))
+    return CorruptData(g.path() + ": " + key + " = " + std::to_string(*v) +
+                       " is implausibly large");
   *out = static_cast<size_t>(*v);
   return Status::Ok();
 }
@@ -82,8 +90,9 @@ StatusOr<ModelConfig> ConfigFromGguf(const GgufFile& g) {
   size_t value_length = c.head_dim;
   GEMMA_RETURN_IF_ERROR(ReadSize(g, a + "attention.value_length", &value_length, false));
   if (value_length != c.head_dim) {
-    return Unsupported(g.path() + ": " + a + "attention.value_length (" + std::to_string(value_length) +
-                       ") differs from key_length (" + std::to_string(c.head_dim) + ")");
+    return Unsupported(g.path() + ": " + a + "attention.value_length (" +
+                       std::to_string(value_length) + ") differs from key_length (" +
+                       std::to_string(c.head_dim) + ")");
   }
   GEMMA_RETURN_IF_ERROR(ReadFloat(g, a + "rope.freq_base", &c.rope_base_global, false));
   c.rope_base_local = c.rope_base_global;
@@ -106,7 +115,8 @@ StatusOr<ModelConfig> ConfigFromGguf(const GgufFile& g) {
     GEMMA_RETURN_IF_ERROR(ReadFloat(g, a + "attn_logit_softcapping", &c.attn_softcap, false));
     GEMMA_RETURN_IF_ERROR(ReadFloat(g, a + "final_logit_softcapping", &c.final_softcap, false));
     GEMMA_RETURN_IF_ERROR(ReadSize(g, a + "attention.sliding_window", &c.sliding_window, false));
-    if (c.n_layers == 46 && c.n_heads != 0) query_pre_attn = static_cast<float>(c.d_model / c.n_heads);
+    if (c.n_layers == 46 && c.n_heads != 0)
+      query_pre_attn = static_cast<float>(c.d_model / c.n_heads);
   } else if (c.arch == Architecture::kGemma3) {
     c.post_norms = true;
     c.qk_norm = true;
@@ -118,12 +128,15 @@ StatusOr<ModelConfig> ConfigFromGguf(const GgufFile& g) {
     if (g.Find(a + "rope.freq_base") == nullptr) c.rope_base_global = 1000000.0f;
     float factor = 1.0f;
     GEMMA_RETURN_IF_ERROR(ReadFloat(g, a + "rope.scaling.factor", &factor, false));
-    if (auto type = g.GetString(a + "rope.scaling.type"); type.ok() && *type != "linear" && *type != "none") {
+    if (auto type = g.GetString(a + "rope.scaling.type");
+        type.ok() && *type != "linear" && *type != "none") {
       return Unsupported(g.path() + ": " + a + "rope.scaling.type '" + *type + "' (only linear)");
     }
-    if (!(factor > 0.0f)) return CorruptData(g.path() + ": " + a + "rope.scaling.factor must be > 0");
+    if (!(factor > 0.0f))
+      return CorruptData(g.path() + ": " + a + "rope.scaling.factor must be > 0");
     c.rope_linear_scale = factor;
-    if (c.n_layers == 62 && c.n_heads != 0) query_pre_attn = static_cast<float>(c.d_model / c.n_heads);
+    if (c.n_layers == 62 && c.n_heads != 0)
+      query_pre_attn = static_cast<float>(c.d_model / c.n_heads);
   }
   c.query_scale = 1.0f / std::sqrt(query_pre_attn);
   GEMMA_RETURN_IF_ERROR(ValidateConfig(c, g.path()));
@@ -131,7 +144,9 @@ StatusOr<ModelConfig> ConfigFromGguf(const GgufFile& g) {
 }
 
 Status ValidateConfig(const ModelConfig& c, const std::string& source) {
-  auto bad = [&](const std::string& what) { return CorruptData(source + ": invalid model config: " + what); };
+  auto bad = [&](const std::string& what) {
+    return CorruptData(source + ": invalid model config: " + what);
+  };
   if (c.d_model == 0 || c.n_layers == 0 || c.n_heads == 0 || c.n_kv_heads == 0 || c.head_dim == 0 ||
       c.ffn_dim == 0 || c.n_vocab == 0) {
     return bad("a dimension is zero (d_model, layers, heads, kv heads, head_dim, ffn, vocab)");

@@ -42,7 +42,9 @@ struct ModelConfig {
 
   // Gemma 2: even layers slide. Gemma 3: every sixth layer is global.
   bool IsLocalLayer(size_t layer) const;
-  float RopeBase(size_t layer) const { return IsLocalLayer(layer) ? rope_base_local : rope_base_global; }
+  float RopeBase(size_t layer) const {
+    return IsLocalLayer(layer) ? rope_base_local : rope_base_global;
+  }
   float RopeScale(size_t layer) const { return IsLocalLayer(layer) ? 1.0f : rope_linear_scale; }
 
   size_t q_dim() const { return n_heads * head_dim; }

@@ -10,8 +10,9 @@ namespace gemma {
 
 KvCache::~KvCache() = default;
 
-StatusOr<std::unique_ptr<KvCache>> KvCache::Create(const ModelConfig& c, size_t ctx, size_t max_batch,
-                                                   size_t n_seq, KvCacheType type) {
+StatusOr<std::unique_ptr<KvCache>> KvCache::Create(const ModelConfig& c, size_t ctx,
+                                                   size_t max_batch, size_t n_seq,
+                                                   KvCacheType type) {
   if (ctx == 0 || n_seq == 0 || max_batch == 0) {
     return InvalidArgument("KV cache needs context_length, max_sequences and max_batch_tokens > 0");
   }
@@ -57,7 +58,8 @@ bool KvCache::CanTruncate(size_t seq, int32_t pos) const {
   const int64_t written_after = static_cast<int64_t>(high_water_[seq]) - pos;
   for (const Layer& l : layers_) {
     if (!l.local) continue;
-    if (written_after > static_cast<int64_t>(l.capacity) - static_cast<int64_t>(window_)) return false;
+    if (written_after > static_cast<int64_t>(l.capacity) - static_cast<int64_t>(window_))
+      return false;
   }
   return true;
 }

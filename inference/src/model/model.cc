@@ -73,9 +73,9 @@ Status Bind(Model::Impl& impl, ModelSource src, const ProgressCallback& progress
     impl.config = src.config;
     GEMMA_ASSIGN_OR_RETURN(impl.weights, BindWeights(src.tensors, impl.config, src.path));
     if (src.vocab.pieces.size() != impl.config.n_vocab) {
-      return CorruptData(src.path + ": the tokenizer has " +
-                         std::to_string(src.vocab.pieces.size()) + " pieces but token_embd.weight has " +
-                         std::to_string(impl.config.n_vocab) + " rows");
+      return CorruptData(
+          src.path + ": the tokenizer has " + std::to_string(src.vocab.pieces.size()) +
+          " pieces but token_embd.weight has " + std::to_string(impl.config.n_vocab) + " rows");
     }
     GEMMA_ASSIGN_OR_RETURN(impl.tokenizer, Tokenizer::Create(std::move(src.vocab)));
     impl.info = Summarize(src, impl.weights);
@@ -91,13 +91,15 @@ Status Bind(Model::Impl& impl, ModelSource src, const ProgressCallback& progress
 
 }  // namespace
 
-StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path, const ProgressCallback& progress) {
+StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path,
+                                                   const ProgressCallback& progress) {
   LoadOptions options;
   options.progress = progress;
   return Load(path, options);
 }
 
-StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path, const LoadOptions& options) {
+StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path,
+                                                   const LoadOptions& options) {
   auto impl = std::make_unique<Impl>();
   OpenOptions open;
   open.residency = options.mmap ? MappedFile::Residency::kMap : MappedFile::Residency::kHugePages;
@@ -106,7 +108,8 @@ StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path, cons
   return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
 
-StatusOr<std::shared_ptr<const Model>> Model::LoadFromMemory(std::span<const uint8_t> bytes, std::string name,
+StatusOr<std::shared_ptr<const Model>> Model::LoadFromMemory(std::span<const uint8_t> bytes,
+                                                             std::string name,
                                                              std::shared_ptr<const void> owner,
                                                              const ProgressCallback& progress) {
   auto impl = std::make_unique<Impl>();
@@ -121,8 +124,6 @@ StatusOr<std::shared_ptr<const Model>> Model::LoadFromMemory(std::span<const uin
 const ModelInfo& Model::info() const { return impl_->info; }
 const Tokenizer& Model::tokenizer() const { return *impl_->tokenizer; }
 
-std::vector<std::pair<std::string, std::string>> Model::Metadata() const {
-  return impl_->metadata;
-}
+std::vector<std::pair<std::string, std::string>> Model::Metadata() const { return impl_->metadata; }
 
 }  // namespace gemma

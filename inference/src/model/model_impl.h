@@ -15,7 +15,7 @@ namespace gemma {
 
 struct Model::Impl {
   std::shared_ptr<const void> owner;  // LoadFromMemory: keeps the bytes alive
-  std::unique_ptr<GgufFile> gguf;  // GGUF models: owns the map the weights point into
+  std::unique_ptr<GgufFile> gguf;     // GGUF models: owns the map the weights point into
   // Other formats: the maps and buffers the weights point into.
   std::vector<std::shared_ptr<const void>> keep_alive;
   std::vector<std::pair<std::string, std::string>> metadata;  // for Metadata()

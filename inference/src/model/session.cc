@@ -12,9 +12,12 @@ namespace gemma {
 
 const char* FinishReasonName(FinishReason r) {
   switch (r) {
-    case FinishReason::kStop: return "stop";
-    case FinishReason::kLength: return "length";
-    case FinishReason::kCancelled: return "cancelled";
+    case FinishReason::kStop:
+      return "stop";
+    case FinishReason::kLength:
+      return "length";
+    case FinishReason::kCancelled:
+      return "cancelled";
   }
   return "?";
 }
@@ -22,9 +25,9 @@ const char* FinishReasonName(FinishReason r) {
 struct Session::Impl {
   std::shared_ptr<const Model> model;
   std::unique_ptr<Engine> engine;
-  std::vector<int32_t> context;    // tokens whose keys are cached
-  std::vector<float> logits;       // after the last context token
-  std::vector<BatchToken> batch;   // reused for every forward pass
+  std::vector<int32_t> context;   // tokens whose keys are cached
+  std::vector<float> logits;      // after the last context token
+  std::vector<BatchToken> batch;  // reused for every forward pass
   bool logits_valid = false;
   std::atomic<bool> cancel{false};
 };
@@ -58,7 +61,8 @@ Status Session::Append(std::span<const int32_t> tokens) {
     const size_t end = std::min(tokens.size(), start + chunk);
     m.batch.clear();
     for (size_t i = start; i < end; ++i) {
-      m.batch.push_back({tokens[i], static_cast<int32_t>(m.context.size() + (i - start)), 0, i + 1 == tokens.size()});
+      m.batch.push_back({tokens[i], static_cast<int32_t>(m.context.size() + (i - start)), 0,
+                         i + 1 == tokens.size()});
     }
     m.logits_valid = false;
     GEMMA_RETURN_IF_ERROR(m.engine->Forward(m.batch, m.logits.data()));
@@ -71,7 +75,8 @@ Status Session::Append(std::span<const int32_t> tokens) {
 Status Session::SetContext(std::span<const int32_t> tokens) {
   Impl& m = *impl_;
   size_t common = 0;
-  while (common < tokens.size() && common < m.context.size() && tokens[common] == m.context[common]) ++common;
+  while (common < tokens.size() && common < m.context.size() && tokens[common] == m.context[common])
+    ++common;
   if (common == tokens.size() && common == m.context.size() && m.logits_valid) return Status::Ok();
   // Re-run at least the last token so its logits are available.
   size_t keep = std::min(common, tokens.empty() ? 0 : tokens.size() - 1);
@@ -84,7 +89,9 @@ Status Session::SetContext(std::span<const int32_t> tokens) {
   return Append(tokens.subspan(keep));
 }
 
-const float* Session::logits() const { return impl_->logits_valid ? impl_->logits.data() : nullptr; }
+const float* Session::logits() const {
+  return impl_->logits_valid ? impl_->logits.data() : nullptr;
+}
 std::span<const int32_t> Session::context() const { return impl_->context; }
 void Session::Cancel() { impl_->cancel.store(true, std::memory_order_relaxed); }
 void Session::Reset() {
@@ -95,7 +102,8 @@ void Session::Reset() {
 const Model& Session::model() const { return *impl_->model; }
 Engine& Session::engine() { return *impl_->engine; }
 
-StatusOr<GenerateResult> Session::Generate(std::span<const int32_t> prompt, const GenerateOptions& options,
+StatusOr<GenerateResult> Session::Generate(std::span<const int32_t> prompt,
+                                           const GenerateOptions& options,
                                            const StreamCallback& on_text) {
   Impl& m = *impl_;
   m.cancel.store(false, std::memory_order_relaxed);

@@ -50,7 +50,8 @@ class StopMatcher {
     for (const auto& s : stops_) {
       const size_t max_len = std::min(s.size() - (s.empty() ? 0 : 1), pending_.size());
       for (size_t len = max_len; len > best; --len) {
-        if (std::string_view(pending_).substr(pending_.size() - len) == std::string_view(s).substr(0, len)) {
+        if (std::string_view(pending_).substr(pending_.size() - len) ==
+            std::string_view(s).substr(0, len)) {
           best = len;
           break;
         }

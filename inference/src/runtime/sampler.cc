@@ -82,8 +82,8 @@ std::string Fmt(double v) {
 }
 
 Status BadField(const char* field, const std::string& rule, double got) {
-  return InvalidArgument("SamplingParams." + std::string(field) + " must be " + rule +
-                         " (got " + Fmt(got) + ")");
+  return InvalidArgument("SamplingParams." + std::string(field) + " must be " + rule + " (got " +
+                         Fmt(got) + ")");
 }
 
 Status Validate(size_t vocab_size, const SamplingParams& p) {

@@ -24,9 +24,12 @@ class ThreadPool {
   // run at a time per pool.
   template <class F>
   void ParallelFor(size_t num_tasks, const F& fn) {
-    Run(num_tasks, [](const void* ctx, size_t task, size_t thread) {
-      (*static_cast<const F*>(ctx))(task, thread);
-    }, &fn);
+    Run(
+        num_tasks,
+        [](const void* ctx, size_t task, size_t thread) {
+          (*static_cast<const F*>(ctx))(task, thread);
+        },
+        &fn);
   }
 
  private:
@@ -34,7 +37,7 @@ class ThreadPool {
   void Run(size_t num_tasks, TaskFn fn, const void* ctx);
 
   size_t num_threads_;
-  struct Impl;         // workers, the dispatch word and wake-up primitives
+  struct Impl;            // workers, the dispatch word and wake-up primitives
   Impl* impl_ = nullptr;  // null when everything runs inline (1 thread)
 };
 

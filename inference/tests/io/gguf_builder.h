@@ -48,12 +48,20 @@ inline void PutScalar(Bytes& b, GgufType t, uint64_t bits) {
   switch (t) {
     case GgufType::kU8:
     case GgufType::kI8:
-    case GgufType::kBool: PutLE(b, bits, 1); break;
+    case GgufType::kBool:
+      PutLE(b, bits, 1);
+      break;
     case GgufType::kU16:
-    case GgufType::kI16: PutLE(b, bits, 2); break;
+    case GgufType::kI16:
+      PutLE(b, bits, 2);
+      break;
     case GgufType::kU32:
-    case GgufType::kI32: PutLE(b, bits, 4); break;
-    default: PutLE(b, bits, 8); break;
+    case GgufType::kI32:
+      PutLE(b, bits, 4);
+      break;
+    default:
+      PutLE(b, bits, 8);
+      break;
   }
 }
 
@@ -63,19 +71,37 @@ class GgufBuilder {
     std::string name;
     std::vector<uint64_t> dims;
     uint32_t type = 0;
-    std::optional<uint64_t> offset;  // auto: next aligned offset after the previous tensor
+    std::optional<uint64_t> offset;         // auto: next aligned offset after the previous tensor
     uint64_t n_dims_override = UINT64_MAX;  // write this n_dims instead of dims.size()
   };
 
   // Header fields.
-  GgufBuilder& Magic(std::string m) { magic_ = std::move(m); return *this; }
-  GgufBuilder& Version(uint32_t v) { version_ = v; return *this; }
-  GgufBuilder& TensorCountOverride(uint64_t n) { tensor_count_override_ = n; return *this; }
-  GgufBuilder& KvCountOverride(uint64_t n) { kv_count_override_ = n; return *this; }
+  GgufBuilder& Magic(std::string m) {
+    magic_ = std::move(m);
+    return *this;
+  }
+  GgufBuilder& Version(uint32_t v) {
+    version_ = v;
+    return *this;
+  }
+  GgufBuilder& TensorCountOverride(uint64_t n) {
+    tensor_count_override_ = n;
+    return *this;
+  }
+  GgufBuilder& KvCountOverride(uint64_t n) {
+    kv_count_override_ = n;
+    return *this;
+  }
   // Alignment used to lay out the file (does not write general.alignment).
-  GgufBuilder& LayoutAlignment(uint64_t a) { layout_alignment_ = a; return *this; }
+  GgufBuilder& LayoutAlignment(uint64_t a) {
+    layout_alignment_ = a;
+    return *this;
+  }
   // Bytes of data section to write beyond the last tensor (or fewer: negative).
-  GgufBuilder& ExtraDataBytes(int64_t n) { extra_data_ = n; return *this; }
+  GgufBuilder& ExtraDataBytes(int64_t n) {
+    extra_data_ = n;
+    return *this;
+  }
 
   // Metadata: a whole pre-encoded entry (key, type and value), raw (any type
   // id, any encoded value bytes) and typed helpers.
@@ -97,14 +123,24 @@ class GgufBuilder {
     return KvRaw(key, static_cast<uint32_t>(t), v);
   }
   GgufBuilder& KvU8(std::string_view k, uint8_t v) { return KvScalar(k, GgufType::kU8, v); }
-  GgufBuilder& KvI8(std::string_view k, int8_t v) { return KvScalar(k, GgufType::kI8, static_cast<uint8_t>(v)); }
+  GgufBuilder& KvI8(std::string_view k, int8_t v) {
+    return KvScalar(k, GgufType::kI8, static_cast<uint8_t>(v));
+  }
   GgufBuilder& KvU16(std::string_view k, uint16_t v) { return KvScalar(k, GgufType::kU16, v); }
-  GgufBuilder& KvI16(std::string_view k, int16_t v) { return KvScalar(k, GgufType::kI16, static_cast<uint16_t>(v)); }
+  GgufBuilder& KvI16(std::string_view k, int16_t v) {
+    return KvScalar(k, GgufType::kI16, static_cast<uint16_t>(v));
+  }
   GgufBuilder& KvU32(std::string_view k, uint32_t v) { return KvScalar(k, GgufType::kU32, v); }
-  GgufBuilder& KvI32(std::string_view k, int32_t v) { return KvScalar(k, GgufType::kI32, static_cast<uint32_t>(v)); }
+  GgufBuilder& KvI32(std::string_view k, int32_t v) {
+    return KvScalar(k, GgufType::kI32, static_cast<uint32_t>(v));
+  }
   GgufBuilder& KvU64(std::string_view k, uint64_t v) { return KvScalar(k, GgufType::kU64, v); }
-  GgufBuilder& KvI64(std::string_view k, int64_t v) { return KvScalar(k, GgufType::kI64, static_cast<uint64_t>(v)); }
-  GgufBuilder& KvBool(std::string_view k, bool v) { return KvScalar(k, GgufType::kBool, v ? 1 : 0); }
+  GgufBuilder& KvI64(std::string_view k, int64_t v) {
+    return KvScalar(k, GgufType::kI64, static_cast<uint64_t>(v));
+  }
+  GgufBuilder& KvBool(std::string_view k, bool v) {
+    return KvScalar(k, GgufType::kBool, v ? 1 : 0);
+  }
   GgufBuilder& KvF32(std::string_view k, float f) {
     Bytes v;
     PutF32(v, f);
@@ -232,7 +268,7 @@ class GgufBuilder {
       const auto& t = tensors_[i];
       PutStr(b, t.name);
       PutU32(b, static_cast<uint32_t>(t.n_dims_override != UINT64_MAX ? t.n_dims_override
-                                                                        : t.dims.size()));
+                                                                      : t.dims.size()));
       for (uint64_t d : t.dims) PutU64(b, d);
       PutU32(b, t.type);
       PutU64(b, offs[i]);

@@ -149,7 +149,8 @@ TEST(GgufFixtures, MetadataOrderAndDisplay) {
   EXPECT_EQ((*f)->Find("tokenizer.ggml.add_eos_token")->ToDisplayString(), "false");
   EXPECT_EQ((*f)->Find("tokenizer.ggml.tokens")->ToDisplayString(3),
             "[\"<pad>\", \"<eos>\", \"<bos>\", ...] (1000 x string)");
-  EXPECT_EQ((*f)->Find("tokenizer.ggml.token_type")->ToDisplayString(2), "[3, 3, ...] (1000 x i32)");
+  EXPECT_EQ((*f)->Find("tokenizer.ggml.token_type")->ToDisplayString(2),
+            "[3, 3, ...] (1000 x i32)");
   EXPECT_EQ((*f)->GetUInt("general.file_type").value(), 2u);
 }
 
@@ -167,9 +168,9 @@ TEST(MappedFile, MapsWholeFileReadOnly) {
 // Large weight files are read into huge-page memory (Linux) with the same
 // bytes; small ones and other platforms keep the plain map.
 TEST(MappedFile, HugePageResidencyHoldsTheSameBytes) {
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("gemma_big_" + std::to_string(::getpid()) + ".bin"))
-          .string();
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("gemma_big_" + std::to_string(::getpid()) + ".bin"))
+                               .string();
   const size_t size = (size_t{40} << 20) + 12345;  // not a multiple of the huge page
   {
     std::ofstream out(path, std::ios::binary);
@@ -188,7 +189,8 @@ TEST(MappedFile, HugePageResidencyHoldsTheSameBytes) {
   EXPECT_TRUE((*big)->copied());
 #endif
   // A small file is never copied.
-  auto small = MappedFile::Open(ModelPath("gemma-tiny-q4_0.gguf"), MappedFile::Residency::kHugePages);
+  auto small =
+      MappedFile::Open(ModelPath("gemma-tiny-q4_0.gguf"), MappedFile::Residency::kHugePages);
   ASSERT_TRUE(small.ok());
   EXPECT_FALSE((*small)->copied());
   big->reset();
@@ -207,9 +209,9 @@ TEST(MappedFile, MissingFileIsNotFound) {
 }
 
 TEST(MappedFile, EmptyFileIsAnError) {
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("gemma_empty_" + std::to_string(::getpid()) + ".gguf"))
-          .string();
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("gemma_empty_" + std::to_string(::getpid()) + ".gguf"))
+                               .string();
   { std::ofstream out(path, std::ios::binary); }
   auto m = MappedFile::Open(path);
   ASSERT_FALSE(m.ok());
@@ -231,9 +233,9 @@ TEST(MappedFile, DirectoryIsAnError) {
 }
 
 TEST(GgufFile, OpenReportsParseErrorsWithPath) {
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("gemma_bad_" + std::to_string(::getpid()) + ".gguf"))
-          .string();
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("gemma_bad_" + std::to_string(::getpid()) + ".gguf"))
+                               .string();
   {
     std::ofstream out(path, std::ios::binary);
     out << "GGML not a gguf file";

@@ -9,7 +9,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // An exact-size heap copy, so ASan flags any read past the end.
   std::vector<uint8_t> bytes(data, data + size);
-  auto f = gemma::GgufFile::FromMemory(std::span<const uint8_t>(bytes.data(), bytes.size()), "fuzz");
+  auto f =
+      gemma::GgufFile::FromMemory(std::span<const uint8_t>(bytes.data(), bytes.size()), "fuzz");
   if (!f.ok()) return 0;
   const gemma::GgufFile& g = **f;
   for (const auto& [key, value] : g.metadata()) {

@@ -107,10 +107,10 @@ TEST_F(RobustnessTest, BitFlipsInHeaderRegion) {
 
 TEST_F(RobustnessTest, InterestingValuesInHeaderRegion) {
   // Overwrite 1, 4 or 8 bytes with values that stress lengths and counts.
-  const uint64_t kValues[] = {0,          1,          2,           31,        32,
-                              33,         0x7f,       0x80,        0xff,      0xffff,
-                              0xffffffff, 1ull << 32, 1ull << 60,  ~0ull,     ~0ull - 7,
-                              1ull << 63, 24864,      414816,      414817,    0x100000000ull + 1};
+  const uint64_t kValues[] = {0,          1,          2,          31,     32,
+                              33,         0x7f,       0x80,       0xff,   0xffff,
+                              0xffffffff, 1ull << 32, 1ull << 60, ~0ull,  ~0ull - 7,
+                              1ull << 63, 24864,      414816,     414817, 0x100000000ull + 1};
   std::mt19937_64 rng(42);
   Bytes b = file_;
   int n_err = 0;
@@ -120,7 +120,8 @@ TEST_F(RobustnessTest, InterestingValuesInHeaderRegion) {
     const uint64_t v = kValues[rng() % std::size(kValues)];
     Bytes saved(b.begin() + static_cast<std::ptrdiff_t>(pos),
                 b.begin() + static_cast<std::ptrdiff_t>(pos + static_cast<size_t>(width)));
-    for (int i = 0; i < width; ++i) b[pos + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (8 * i));
+    for (int i = 0; i < width; ++i)
+      b[pos + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (8 * i));
     if (!ParseAndCheck(b)) ++n_err;
     std::copy(saved.begin(), saved.end(), b.begin() + static_cast<std::ptrdiff_t>(pos));
     if (::testing::Test::HasFailure()) FAIL() << "iteration " << iter;
@@ -133,15 +134,28 @@ TEST_F(RobustnessTest, InterestingValuesInHeaderRegion) {
 // has every value type too.
 TEST(Robustness, MutationsOfAFileWithEveryType) {
   GgufBuilder gb;
-  gb.KvU8("u8", 1).KvI8("i8", -1).KvU16("u16", 2).KvI16("i16", -2).KvU32("general.alignment", 64)
-      .KvI32("i32", -3).KvU64("u64", 4).KvI64("i64", -4).KvF32("f32", 1.5f).KvF64("f64", 2.5)
-      .KvBool("b", true).KvString("s", "str")
-      .KvArray("au8", GgufType::kU8, {1, 2}).KvArray("ai64", GgufType::kI64, {5})
-      .KvArray("ab", GgufType::kBool, {1, 0}).KvArrayF64("af64", {1.0})
+  gb.KvU8("u8", 1)
+      .KvI8("i8", -1)
+      .KvU16("u16", 2)
+      .KvI16("i16", -2)
+      .KvU32("general.alignment", 64)
+      .KvI32("i32", -3)
+      .KvU64("u64", 4)
+      .KvI64("i64", -4)
+      .KvF32("f32", 1.5f)
+      .KvF64("f64", 2.5)
+      .KvBool("b", true)
+      .KvString("s", "str")
+      .KvArray("au8", GgufType::kU8, {1, 2})
+      .KvArray("ai64", GgufType::kI64, {5})
+      .KvArray("ab", GgufType::kBool, {1, 0})
+      .KvArrayF64("af64", {1.0})
       .KvArrayString("as", {"x", "yz"})
       .LayoutAlignment(64)
-      .Tensor("t0", {32, 2}, DType::kQ4_0).Tensor("t1", {3, 2}, DType::kF16)
-      .Tensor("t2", {64}, DType::kQ8_0).Tensor("t3", {2, 2, 2, 2}, DType::kBF16);
+      .Tensor("t0", {32, 2}, DType::kQ4_0)
+      .Tensor("t1", {3, 2}, DType::kF16)
+      .Tensor("t2", {64}, DType::kQ8_0)
+      .Tensor("t3", {2, 2, 2, 2}, DType::kBF16);
   const Bytes full = gb.Build();
   ASSERT_TRUE(ParseAndCheck(full));
   for (size_t n = 0; n < full.size(); ++n) {
@@ -154,7 +168,8 @@ TEST(Robustness, MutationsOfAFileWithEveryType) {
   for (int iter = 0; iter < 3000; ++iter) {
     const size_t pos = rng() % header;
     const uint8_t old = b[pos];
-    b[pos] = (iter & 1) ? static_cast<uint8_t>(rng()) : static_cast<uint8_t>(old ^ (1u << (rng() % 8)));
+    b[pos] =
+        (iter & 1) ? static_cast<uint8_t>(rng()) : static_cast<uint8_t>(old ^ (1u << (rng() % 8)));
     ParseAndCheck(b);
     b[pos] = old;
     if (::testing::Test::HasFailure()) FAIL() << "iteration " << iter;

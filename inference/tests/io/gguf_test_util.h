@@ -44,9 +44,8 @@ inline ::testing::AssertionResult FailsWith(const Bytes& b, StatusCode code,
   if (r.ok()) return ::testing::AssertionFailure() << "parsed successfully";
   const Status s = r.status();
   if (s.code() != code) {
-    return ::testing::AssertionFailure()
-           << "code " << StatusCodeName(s.code()) << ", expected " << StatusCodeName(code)
-           << ": " << s.message();
+    return ::testing::AssertionFailure() << "code " << StatusCodeName(s.code()) << ", expected "
+                                         << StatusCodeName(code) << ": " << s.message();
   }
   if (s.message().find(name) == std::string::npos) {
     return ::testing::AssertionFailure() << "message does not name the file: " << s.message();

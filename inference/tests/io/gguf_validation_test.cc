@@ -135,7 +135,8 @@ TEST(GgufValid, EveryValueTypeRoundTrips) {
   EXPECT_EQ(g.GetIntArray("a_i16").value(), (std::vector<int64_t>{-2}));
   EXPECT_EQ(g.GetIntArray("a_i32").value(), (std::vector<int64_t>{-3, 3}));
   EXPECT_EQ(g.GetIntArray("a_i64").value(), (std::vector<int64_t>{INT64_MIN}));
-  EXPECT_EQ(std::get<std::vector<bool>>(g.Find("a_bool")->v), (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(std::get<std::vector<bool>>(g.Find("a_bool")->v),
+            (std::vector<bool>{true, false, true}));
   EXPECT_EQ(g.GetFloatArray("a_f32").value(), (std::vector<double>{0.5, -2.0}));
   EXPECT_EQ(g.GetFloatArray("a_f64").value(), (std::vector<double>{1e-300}));
   EXPECT_EQ(g.GetFloatArray("a_i32").value(), (std::vector<double>{-3.0, 3.0}));
@@ -165,8 +166,12 @@ TEST(GgufValid, EveryValueTypeRoundTrips) {
 
 TEST(GgufGetters, ErrorsNameFileAndKey) {
   GgufBuilder gb;
-  gb.KvString("s", "x").KvI32("neg", -5).KvF32("f", 1.0f).KvArray("big", GgufType::kU64, {UINT64_MAX})
-      .KvArray("ints", GgufType::kU32, {1}).KvBool("b", true);
+  gb.KvString("s", "x")
+      .KvI32("neg", -5)
+      .KvF32("f", 1.0f)
+      .KvArray("big", GgufType::kU64, {UINT64_MAX})
+      .KvArray("ints", GgufType::kU32, {1})
+      .KvBool("b", true);
   const Bytes b = gb.Build();
   auto f = ParseBytes(b, "getters.gguf");
   ASSERT_TRUE(f.ok()) << f.status().ToString();
@@ -177,11 +182,10 @@ TEST(GgufGetters, ErrorsNameFileAndKey) {
   EXPECT_EQ(nf.status().code(), StatusCode::kNotFound);
   EXPECT_NE(nf.status().message().find("getters.gguf"), std::string::npos);
   EXPECT_NE(nf.status().message().find("missing.key"), std::string::npos);
-  for (const Status& s : {g.GetUInt("missing.key").status(), g.GetFloat("missing.key").status(),
-                          g.GetBool("missing.key").status(),
-                          g.GetStringArray("missing.key").status(),
-                          g.GetFloatArray("missing.key").status(),
-                          g.GetIntArray("missing.key").status()}) {
+  for (const Status& s :
+       {g.GetUInt("missing.key").status(), g.GetFloat("missing.key").status(),
+        g.GetBool("missing.key").status(), g.GetStringArray("missing.key").status(),
+        g.GetFloatArray("missing.key").status(), g.GetIntArray("missing.key").status()}) {
     EXPECT_EQ(s.code(), StatusCode::kNotFound);
     EXPECT_NE(s.message().find("missing.key"), std::string::npos) << s.message();
   }
@@ -217,8 +221,8 @@ TEST(GgufInvalid, EmptyBuffer) {
 }
 
 TEST(GgufInvalid, BadMagic) {
-  EXPECT_TRUE(FailsWith(ValidBuilder().Magic("GGML").Build(), StatusCode::kCorruptData,
-                        {"magic", "GGML"}));
+  EXPECT_TRUE(
+      FailsWith(ValidBuilder().Magic("GGML").Build(), StatusCode::kCorruptData, {"magic", "GGML"}));
   EXPECT_TRUE(FailsWith(ValidBuilder().Magic("FUGG").Build(), StatusCode::kCorruptData, {"magic"}));
   EXPECT_TRUE(FailsWith(Bytes{'G', 'G'}, StatusCode::kCorruptData, {"truncated", "magic"}));
 }
@@ -288,8 +292,8 @@ Bytes ArrayHeader(GgufType elem, uint64_t count) {
 
 TEST(GgufInvalid, HugeArrayCount) {
   const uint32_t arr = static_cast<uint32_t>(GgufType::kArray);
-  for (GgufType et : {GgufType::kU8, GgufType::kU32, GgufType::kF64, GgufType::kString,
-                      GgufType::kBool}) {
+  for (GgufType et :
+       {GgufType::kU8, GgufType::kU32, GgufType::kF64, GgufType::kString, GgufType::kBool}) {
     for (uint64_t n : {uint64_t{1} << 60, UINT64_MAX, uint64_t{1000}}) {
       GgufBuilder gb;
       gb.KvU32("ok", 1).KvRaw("tokenizer.ggml.scores", arr, ArrayHeader(et, n));
@@ -380,14 +384,15 @@ TEST(GgufInvalid, BadKeys) {
                         StatusCode::kCorruptData, {"UTF-8"}));
   EXPECT_TRUE(FailsWith(GgufBuilder().KvU32("\xed\xa0\x80", 1).Build(),  // surrogate
                         StatusCode::kCorruptData, {"UTF-8"}));
-  EXPECT_TRUE(ParseBytes(GgufBuilder().KvU32("cl\xc3\xa9.\xe2\x96\x81.\xf0\x9f\x98\x80", 1).Build()).ok());
+  EXPECT_TRUE(
+      ParseBytes(GgufBuilder().KvU32("cl\xc3\xa9.\xe2\x96\x81.\xf0\x9f\x98\x80", 1).Build()).ok());
 }
 
 TEST(GgufInvalid, BoolOutOfRange) {
   GgufBuilder gb;
   gb.KvScalar("tokenizer.ggml.add_bos_token", GgufType::kBool, 2);
-  EXPECT_TRUE(FailsWith(gb.Build(), StatusCode::kCorruptData,
-                        {"tokenizer.ggml.add_bos_token", "bool"}));
+  EXPECT_TRUE(
+      FailsWith(gb.Build(), StatusCode::kCorruptData, {"tokenizer.ggml.add_bos_token", "bool"}));
   GgufBuilder ga;
   ga.KvArray("bools", GgufType::kBool, {0, 1, 255});
   EXPECT_TRUE(FailsWith(ga.Build(), StatusCode::kCorruptData, {"bools", "255"}));
@@ -437,8 +442,10 @@ TEST(GgufAlignment, OffsetNotAMultiple) {
   EXPECT_TRUE(FailsWith(gb.Build(), StatusCode::kCorruptData,
                         {"misaligned.weight", "offset 144", "alignment 32"}));
   GgufBuilder g64;
-  g64.KvU32("general.alignment", 64).LayoutAlignment(64)
-      .Tensor("a.weight", {8}, DType::kF32, 0).Tensor("b.weight", {8}, DType::kF32, 32);
+  g64.KvU32("general.alignment", 64)
+      .LayoutAlignment(64)
+      .Tensor("a.weight", {8}, DType::kF32, 0)
+      .Tensor("b.weight", {8}, DType::kF32, 32);
   EXPECT_TRUE(FailsWith(g64.Build(), StatusCode::kCorruptData, {"b.weight", "alignment 64"}));
 }
 
@@ -463,7 +470,8 @@ TEST(GgufTensors, BadNDims) {
 TEST(GgufTensors, ZeroDimension) {
   GgufBuilder gb;
   gb.Tensor("ok.weight", {4}, DType::kF32).Tensor("empty.weight", {32, 0, 2}, DType::kF32);
-  EXPECT_TRUE(FailsWith(gb.Build(), StatusCode::kCorruptData, {"empty.weight", "dimension 1 is 0"}));
+  EXPECT_TRUE(
+      FailsWith(gb.Build(), StatusCode::kCorruptData, {"empty.weight", "dimension 1 is 0"}));
 }
 
 TEST(GgufTensors, DimensionProductOverflow) {
@@ -483,8 +491,8 @@ TEST(GgufTensors, UnknownType) {
   // A real ggml type gemma-core does not handle: Unsupported, naming it.
   GgufBuilder gk;
   gk.Tensor("blk.0.ffn_up.weight", {256, 2}, 6u);
-  EXPECT_TRUE(FailsWith(gk.Build(), StatusCode::kUnsupported,
-                        {"blk.0.ffn_up.weight", "type 6", "Q5_0"}));
+  EXPECT_TRUE(
+      FailsWith(gk.Build(), StatusCode::kUnsupported, {"blk.0.ffn_up.weight", "type 6", "Q5_0"}));
   // An id no ggml has: corrupt.
   for (uint32_t t : {40u, 1000u, 0xffffffffu}) {
     GgufBuilder gb;
@@ -544,7 +552,8 @@ TEST(GgufTensors, DataSectionMissing) {
 
 TEST(GgufTensors, DuplicateName) {
   GgufBuilder gb;
-  gb.Tensor("dup.weight", {8}, DType::kF32).Tensor("other", {8}, DType::kF32)
+  gb.Tensor("dup.weight", {8}, DType::kF32)
+      .Tensor("other", {8}, DType::kF32)
       .Tensor("dup.weight", {8}, DType::kF32);
   EXPECT_TRUE(FailsWith(gb.Build(), StatusCode::kCorruptData, {"dup.weight", "duplicate tensor"}));
 }
@@ -552,8 +561,9 @@ TEST(GgufTensors, DuplicateName) {
 TEST(GgufTensors, BadNames) {
   EXPECT_TRUE(FailsWith(GgufBuilder().Tensor("", {8}, DType::kF32).Build(),
                         StatusCode::kCorruptData, {"tensor info #0", "empty tensor name"}));
-  EXPECT_TRUE(FailsWith(GgufBuilder().Tensor("a", {8}, DType::kF32).Tensor("b\x80", {8}, DType::kF32).Build(),
-                        StatusCode::kCorruptData, {"tensor info #1", "b\\x80", "UTF-8"}));
+  EXPECT_TRUE(FailsWith(
+      GgufBuilder().Tensor("a", {8}, DType::kF32).Tensor("b\x80", {8}, DType::kF32).Build(),
+      StatusCode::kCorruptData, {"tensor info #1", "b\\x80", "UTF-8"}));
 }
 
 TEST(GgufTensors, OverlappingData) {
@@ -563,7 +573,9 @@ TEST(GgufTensors, OverlappingData) {
   EXPECT_TRUE(FailsWith(gb.Build(), StatusCode::kCorruptData, {"a.weight", "b.weight", "overlap"}));
   // Same offset, listed out of order.
   GgufBuilder gs;
-  gs.Tensor("x", {8}, DType::kF32, 64).Tensor("y", {8}, DType::kF32, 0).Tensor("z", {8}, DType::kF32, 64);
+  gs.Tensor("x", {8}, DType::kF32, 64)
+      .Tensor("y", {8}, DType::kF32, 0)
+      .Tensor("z", {8}, DType::kF32, 64);
   EXPECT_TRUE(FailsWith(gs.Build(), StatusCode::kCorruptData, {"'x'", "'z'", "overlap"}));
   // Adjacent is fine, in any order.
   GgufBuilder ga;

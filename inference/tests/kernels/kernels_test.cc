@@ -1,6 +1,8 @@
 // Every kernel against the scalar reference (kernels/reference.h), on every
 // Highway target this binary and CPU can run. Test names end in the target,
 // e.g. Targets/KernelTest.MatMulQ8_0/AVX3_DL.
+#include "kernels/kernels.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,7 +15,6 @@
 #include <utility>
 #include <vector>
 
-#include "kernels/kernels.h"
 #include "kernels/reference.h"
 #include "kernels/types.h"
 
@@ -179,8 +180,8 @@ void CheckMatMul(DType type, std::mt19937& rng) {
               const double e = want[t * max_rows + r];
               if (!(std::fabs(got - e) <= tol[t * max_rows + r]) && bad++ < 5) {
                 ADD_FAILURE() << DTypeName(type) << " rows=" << rows << " nt=" << nt
-                              << " cols=" << cols << " range=[" << rb << "," << re
-                              << ") r=" << r << " t=" << t << " got=" << got << " want=" << e
+                              << " cols=" << cols << " range=[" << rb << "," << re << ") r=" << r
+                              << " t=" << t << " got=" << got << " want=" << e
                               << " tol=" << tol[t * max_rows + r];
               }
             }
@@ -253,8 +254,8 @@ TEST_P(KernelTest, MatMulQuantWideRows) {
               continue;
             }
             double asum = 0.0;
-            const double want =
-                ref::DotRow(type, w.view.data + r * w.view.row_bytes, xp.data() + t * pb, cols, &asum);
+            const double want = ref::DotRow(type, w.view.data + r * w.view.row_bytes,
+                                            xp.data() + t * pb, cols, &asum);
             ASSERT_LE(std::fabs(got - want), kMatMulRelTol * asum)
                 << "nt=" << nt << " r=" << r << " t=" << t << " got=" << got << " want=" << want;
           }
@@ -365,12 +366,14 @@ TEST_P(KernelTest, DequantizeRowAllTypes) {
 
 // ---- fp16 -------------------------------------------------------------------
 TEST_P(KernelTest, F16KnownValues) {
-  const float in[] = {0.0f,     -0.0f,    1.0f,       -2.0f,     65504.0f,  65519.0f,  65520.0f,
-                      1e6f,     -1e6f,    6.1035156e-05f, 5.9604645e-08f, 2.9802322e-08f,
-                      2.9802326e-08f, 1.0f / 3.0f, 1.00048828125f, 1.00146484375f};
-  const uint16_t want[] = {0x0000, 0x8000, 0x3C00, 0xC000, 0x7BFF, 0x7BFF, 0x7C00,
-                           0x7C00, 0xFC00, 0x0400, 0x0001, 0x0000, 0x0001, 0x3555,
-                           0x3C00 /* tie -> even */, 0x3C02 /* tie -> even */};
+  const float in[] = {0.0f,           -0.0f,          1.0f,           -2.0f,
+                      65504.0f,       65519.0f,       65520.0f,       1e6f,
+                      -1e6f,          6.1035156e-05f, 5.9604645e-08f, 2.9802322e-08f,
+                      2.9802326e-08f, 1.0f / 3.0f,    1.00048828125f, 1.00146484375f};
+  const uint16_t want[] = {0x0000, 0x8000, 0x3C00, 0xC000, 0x7BFF,
+                           0x7BFF, 0x7C00, 0x7C00, 0xFC00, 0x0400,
+                           0x0001, 0x0000, 0x0001, 0x3555, 0x3C00 /* tie -> even */,
+                           0x3C02 /* tie -> even */};
   constexpr size_t n = sizeof(in) / sizeof(in[0]);
   uint16_t got[n];
   F32ToF16Row(in, got, n);
@@ -524,8 +527,7 @@ TEST_P(KernelTest, DotAxpy) {
       asum16 += std::fabs(a[i] * F16ToF32(bh[i]));
     }
     EXPECT_NEAR(Dot(a.data(), b.data(), n), ref::Dot(a.data(), b.data(), n), 1e-6 * asum);
-    EXPECT_NEAR(DotF16(a.data(), bh.data(), n), ref::DotF16(a.data(), bh.data(), n),
-                1e-6 * asum16);
+    EXPECT_NEAR(DotF16(a.data(), bh.data(), n), ref::DotF16(a.data(), bh.data(), n), 1e-6 * asum16);
     auto y = RandomVec(n), yr = y, y16 = y, y16r = y;
     Axpy(-0.7f, a.data(), y.data(), n);
     ref::Axpy(-0.7f, a.data(), yr.data(), n);

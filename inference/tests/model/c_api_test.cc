@@ -47,7 +47,8 @@ TEST(CApi, LoadTokenizeGenerate) {
   EXPECT_EQ(gemma_session_logits(session), nullptr);
   ASSERT_EQ(gemma_session_append(session, prompt, 6), GEMMA_OK);
   EXPECT_NE(gemma_session_logits(session), nullptr);
-  ASSERT_EQ(gemma_session_generate(session, nullptr, 0, &go, cb, &streamed, &text, &finish), GEMMA_OK)
+  ASSERT_EQ(gemma_session_generate(session, nullptr, 0, &go, cb, &streamed, &text, &finish),
+            GEMMA_OK)
       << gemma_last_error();
   EXPECT_EQ(streamed, text);
   EXPECT_EQ(finish, GEMMA_FINISH_LENGTH);

@@ -48,7 +48,8 @@ TEST_P(ConsistencyTest, BatchChunksAndSingleTokensAgree) {
       // Different batch shapes may sum in a different order (tiles vs rows).
       for (size_t i = 0; i < tokens.size(); ++i) {
         EXPECT_LE(MaxAbsDiff(got.data() + i * nv, ref.data() + i * nv, nv), 2e-3f)
-            << "chunk " << chunk << " row " << i << (kv == KvCacheType::kF16 ? " kv f16" : " kv f32");
+            << "chunk " << chunk << " row " << i
+            << (kv == KvCacheType::kF16 ? " kv f16" : " kv f32");
       }
     }
   }
@@ -106,14 +107,15 @@ TEST_P(ConsistencyTest, ThreadCountDoesNotChangeResults) {
   EXPECT_EQ(one, two);
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, ConsistencyTest, ::testing::ValuesIn(kModels), [](const auto& info) {
-  std::string s = info.param;
-  s = s.substr(s.rfind('/') + 1);
-  for (char& c : s) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return s;
-});
+INSTANTIATE_TEST_SUITE_P(Models, ConsistencyTest, ::testing::ValuesIn(kModels),
+                         [](const auto& info) {
+                           std::string s = info.param;
+                           s = s.substr(s.rfind('/') + 1);
+                           for (char& c : s) {
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return s;
+                         });
 
 // The same float weights stored as F16 / Q8_0 / Q4_0 give logits that track
 // F32. Measured as RMS(diff) / RMS(F32 logits); bounds follow from each type's
@@ -143,7 +145,8 @@ TEST(WeightTypes, QuantizedSiblingsTrackF32) {
     std::vector<float> got;
     ASSERT_TRUE(RunChunk(*e, tokens, 0, tokens.size(), &got).ok());
     double diff_sq = 0;
-    for (size_t i = 0; i < ref.size(); ++i) diff_sq += (got[i] - ref[i]) * static_cast<double>(got[i] - ref[i]);
+    for (size_t i = 0; i < ref.size(); ++i)
+      diff_sq += (got[i] - ref[i]) * static_cast<double>(got[i] - ref[i]);
     const double rel = std::sqrt(diff_sq / ref_sq);
     EXPECT_LE(rel, bound) << path;
     EXPECT_GT(rel, 0.0) << path << " is suspiciously identical to F32";

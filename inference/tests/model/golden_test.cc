@@ -70,7 +70,8 @@ void CheckCase(const GoldenCase& g, const std::string& target) {
   std::vector<float> got;
   ASSERT_TRUE(RunChunk(*engine, g.prompt, 0, g.prompt.size(), &got).ok());
   for (size_t i = 0; i < g.prompt.size(); ++i) {
-    EXPECT_LE(MaxAbsDiff(got.data() + i * nv, want_prompt.data() + i * nv, nv), g.atol) << "prompt row " << i;
+    EXPECT_LE(MaxAbsDiff(got.data() + i * nv, want_prompt.data() + i * nv, nv), g.atol)
+        << "prompt row " << i;
   }
 
   // (2) Teacher-forced decode along the reference's greedy tokens.
@@ -78,7 +79,8 @@ void CheckCase(const GoldenCase& g, const std::string& target) {
   for (size_t k = 1; k < g.greedy.size(); ++k) {
     const BatchToken one{g.greedy[k - 1], static_cast<int32_t>(g.prompt.size() + k - 1), 0, true};
     ASSERT_TRUE(engine->Forward({&one, 1}, row.data()).ok());
-    EXPECT_LE(MaxAbsDiff(row.data(), want_gen.data() + k * nv, nv), g.atol) << "generated row " << k;
+    EXPECT_LE(MaxAbsDiff(row.data(), want_gen.data() + k * nv, nv), g.atol)
+        << "generated row " << k;
   }
 
   // (3) Free-running greedy over the robust prefix.
@@ -133,7 +135,8 @@ TEST_P(RoundedWeights, TrackF32Goldens) {
   const nlohmann::json index = nlohmann::json::parse(in);
   for (const char* prompt : {"pub_short6", "pub_long32"}) {
     const auto tokens = index["prompts"][prompt].get<std::vector<int32_t>>();
-    const auto want = ReadFloats(FixturePath(std::string("golden/") + rc.golden_model + "__" + prompt + ".logits.bin"));
+    const auto want = ReadFloats(
+        FixturePath(std::string("golden/") + rc.golden_model + "__" + prompt + ".logits.bin"));
     auto engine = MakeEngine(model, KvCacheType::kF32);
     std::vector<float> got;
     ASSERT_TRUE(RunChunk(*engine, tokens, 0, tokens.size(), &got).ok());
@@ -148,8 +151,10 @@ TEST_P(RoundedWeights, TrackF32Goldens) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, RoundedWeights,
-                         ::testing::Values(RoundedCase{"models/variants/gemma-tiny-f16.gguf", "gemma-tiny-f32", 2e-2f},
-                                           RoundedCase{"models/variants/gemma3-tiny-bf16.gguf", "gemma3-tiny-f32", 0.1f}));
+                         ::testing::Values(RoundedCase{"models/variants/gemma-tiny-f16.gguf",
+                                                       "gemma-tiny-f32", 2e-2f},
+                                           RoundedCase{"models/variants/gemma3-tiny-bf16.gguf",
+                                                       "gemma3-tiny-f32", 0.1f}));
 
 }  // namespace
 }  // namespace gemma::test

@@ -19,14 +19,16 @@ std::string WriteTemp(const std::vector<uint8_t>& bytes, const std::string& name
   std::filesystem::create_directories(dir);
   const std::string path = (dir / name).string();
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   return path;
 }
 
 TEST(ModelErrors, MissingFileNamesThePath) {
   auto m = Model::Load("/nonexistent/dir/model.gguf");
   ASSERT_FALSE(m.ok());
-  EXPECT_NE(m.status().message().find("/nonexistent/dir/model.gguf"), std::string::npos) << m.status().ToString();
+  EXPECT_NE(m.status().message().find("/nonexistent/dir/model.gguf"), std::string::npos)
+      << m.status().ToString();
 }
 
 TEST(ModelErrors, NotAGgufFile) {
@@ -39,12 +41,14 @@ TEST(ModelErrors, NotAGgufFile) {
 
 TEST(ModelErrors, TruncatedFilesFailCleanly) {
   const auto bytes = ReadAll(FixturePath("models/gemma-tiny-q4_0.gguf"));
-  for (size_t len : {size_t{0}, size_t{3}, size_t{24}, size_t{1000}, bytes.size() / 2, bytes.size() - 1}) {
+  for (size_t len :
+       {size_t{0}, size_t{3}, size_t{24}, size_t{1000}, bytes.size() / 2, bytes.size() - 1}) {
     std::vector<uint8_t> cut(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(len));
     const std::string path = WriteTemp(cut, "truncated.gguf");
     auto m = Model::Load(path);
     EXPECT_FALSE(m.ok()) << "length " << len;
-    if (!m.ok()) EXPECT_NE(m.status().message().find(path), std::string::npos) << m.status().ToString();
+    if (!m.ok())
+      EXPECT_NE(m.status().message().find(path), std::string::npos) << m.status().ToString();
   }
 }
 
@@ -59,7 +63,8 @@ TEST(ModelErrors, BitFlippedFilesNeverCrash) {
   for (int trial = 0; trial < 150; ++trial) {
     std::vector<uint8_t> mutant = bytes;
     const int flips = 1 + static_cast<int>(rng() % 4);
-    for (int f = 0; f < flips; ++f) mutant[rng() % header_region] ^= static_cast<uint8_t>(1u << (rng() % 8));
+    for (int f = 0; f < flips; ++f)
+      mutant[rng() % header_region] ^= static_cast<uint8_t>(1u << (rng() % 8));
     const std::string path = WriteTemp(mutant, "mutant.gguf");
     auto m = Model::Load(path);
     if (!m.ok()) {

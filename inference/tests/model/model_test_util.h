@@ -14,7 +14,9 @@
 
 namespace gemma::test {
 
-inline std::string FixturePath(const std::string& rel) { return std::string(GEMMA_FIXTURES_DIR) + "/" + rel; }
+inline std::string FixturePath(const std::string& rel) {
+  return std::string(GEMMA_FIXTURES_DIR) + "/" + rel;
+}
 
 inline std::vector<float> ReadFloats(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -30,8 +32,9 @@ inline std::shared_ptr<const Model> LoadOrDie(const std::string& path) {
   return m.ok() ? *m : nullptr;
 }
 
-inline std::unique_ptr<Engine> MakeEngine(std::shared_ptr<const Model> model, KvCacheType kv, size_t threads = 2,
-                                          size_t max_batch = 512, size_t ctx = 256, size_t n_seq = 1) {
+inline std::unique_ptr<Engine> MakeEngine(std::shared_ptr<const Model> model, KvCacheType kv,
+                                          size_t threads = 2, size_t max_batch = 512,
+                                          size_t ctx = 256, size_t n_seq = 1) {
   EngineOptions o;
   o.num_threads = threads;
   o.kv_type = kv;
@@ -49,7 +52,8 @@ inline Status RunChunk(Engine& e, const std::vector<int32_t>& tokens, size_t beg
                        std::vector<float>* out, int32_t seq = 0) {
   const size_t nv = e.model().info().n_vocab;
   std::vector<BatchToken> batch;
-  for (size_t i = begin; i < end; ++i) batch.push_back({tokens[i], static_cast<int32_t>(i), seq, true});
+  for (size_t i = begin; i < end; ++i)
+    batch.push_back({tokens[i], static_cast<int32_t>(i), seq, true});
   const size_t old = out->size();
   out->resize(old + batch.size() * nv);
   return e.Forward(batch, out->data() + old);

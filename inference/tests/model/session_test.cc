@@ -44,7 +44,8 @@ TEST(Session, GreedyMatchesGoldenTokens) {
   g.stop_at_eos = false;
   auto r = MakeSession(model)->Generate(kPrompt, g);
   ASSERT_TRUE(r.ok());
-  const std::vector<int32_t> want = {273, 16, 326, 161, 879, 225, 981, 109, 826, 988, 572, 271, 480, 748, 232, 167};
+  const std::vector<int32_t> want = {273, 16,  326, 161, 879, 225, 981, 109,
+                                     826, 988, 572, 271, 480, 748, 232, 167};
   EXPECT_EQ(r->tokens, want);
 }
 

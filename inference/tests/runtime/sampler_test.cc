@@ -112,8 +112,9 @@ TEST(SamplerTest, GoldenSequenceIsPlatformIndependent) {
     s.Accept(t);
     got.push_back(t);
   }
-  const std::vector<int32_t> expected = {533, 458, 863, 284, 987, 305, 113, 948, 590, 753, 370, 536,
-                                          415, 784, 632, 512, 760, 721, 966, 101, 662, 357, 291, 818};
+  const std::vector<int32_t> expected = {533, 458, 863, 284, 987, 305, 113, 948,
+                                         590, 753, 370, 536, 415, 784, 632, 512,
+                                         760, 721, 966, 101, 662, 357, 291, 818};
   EXPECT_EQ(got, expected);
 }
 

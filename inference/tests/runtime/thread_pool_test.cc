@@ -224,8 +224,9 @@ TEST(ThreadPoolTest, DispatchLatencyReport) {
     for (int i = 0; i < kCalls; ++i) pool.ParallelFor(threads, fn);
     const double ns =
         std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
-    std::printf("ThreadPool(%zu): ParallelFor(%zu empty tasks) round trip %.0f ns (hw threads %u)\n",
-                threads, threads, ns / kCalls, std::thread::hardware_concurrency());
+    std::printf(
+        "ThreadPool(%zu): ParallelFor(%zu empty tasks) round trip %.0f ns (hw threads %u)\n",
+        threads, threads, ns / kCalls, std::thread::hardware_concurrency());
   }
 }
 
