@@ -42,6 +42,28 @@ constexpr auto HasDotDirect(int) -> decltype(&Ops::DotDirect, bool()) { return t
 template <class Ops>
 constexpr bool HasDotDirect(long) { return false; }
 
+// The tile's kT accumulators. SVE vectors are sizeless (no arrays of them):
+// there they live in memory, loaded and stored around each Dot (the same
+// arithmetic, so the same results).
+#if HWY_HAVE_SCALABLE
+template <class Ops, size_t kT>
+struct AccTile {
+  HWY_ALIGN float v[kT][hn::MaxLanes(DF())];
+  HWY_INLINE VF Get(size_t t) const { return hn::Load(DF(), v[t]); }
+  HWY_INLINE void Set(size_t t, VF a) { hn::Store(a, DF(), v[t]); }
+};
+#else
+template <class Ops, size_t kT>
+struct AccTile {
+  using V = decltype(Ops::Zero());
+  // User-provided, so it is compiled for this target (the implicit one is not).
+  HWY_INLINE AccTile() {}
+  V v[kT];
+  HWY_INLINE V Get(size_t t) const { return v[t]; }
+  HWY_INLINE void Set(size_t t, V a) { v[t] = a; }
+};
+#endif
+
 template <DType kType, size_t kT>
 HWY_NOINLINE void KRowTile(const uint8_t* HWY_RESTRICT w, const uint8_t* const* HWY_RESTRICT x,
                            size_t nsb, float* HWY_RESTRICT y, size_t y_stride) {
@@ -51,10 +73,10 @@ HWY_NOINLINE void KRowTile(const uint8_t* HWY_RESTRICT w, const uint8_t* const* 
                          : kType == DType::kQ4_K ? sizeof(BlockQ4_K)
                          : kType == DType::kQ5_K ? sizeof(BlockQ5_K)
                                                  : sizeof(BlockQ6_K);
-  decltype(Ops::Zero()) acc[kT];
+  AccTile<Ops, kT> acc;
   float mins[kT];
   for (size_t t = 0; t < kT; ++t) {
-    acc[t] = Ops::Zero();
+    acc.Set(t, Ops::Zero());
     mins[t] = 0.0f;
   }
   typename Ops::W W;
@@ -66,16 +88,20 @@ HWY_NOINLINE void KRowTile(const uint8_t* HWY_RESTRICT w, const uint8_t* const* 
       hwy::Prefetch(w + (b + 4) * kWB + 128);
     }
     if constexpr (kT == 1 && HasDotDirect<Ops>(0)) {
-      Ops::DotDirect(w + b * kWB, reinterpret_cast<const BlockQ8_K*>(x[0]) + b, acc[0]);
+      auto a = acc.Get(0);
+      Ops::DotDirect(w + b * kWB, reinterpret_cast<const BlockQ8_K*>(x[0]) + b, a);
+      acc.Set(0, a);
       continue;
     }
     Ops::Load(w + b * kWB, &W);
     for (size_t t = 0; t < kT; ++t) {
       const auto* xb = reinterpret_cast<const BlockQ8_K*>(x[t]) + b;
-      Ops::Dot(W, xb, acc[t], mins[t]);
+      auto a = acc.Get(t);
+      Ops::Dot(W, xb, a, mins[t]);
+      acc.Set(t, a);
     }
   }
-  for (size_t t = 0; t < kT; ++t) y[t * y_stride] = Ops::Sum(acc[t]) - mins[t];
+  for (size_t t = 0; t < kT; ++t) y[t * y_stride] = Ops::Sum(acc.Get(t)) - mins[t];
 }
 
 // Activation bytes a token block may hold (about half of a 1 MiB L2): wide
