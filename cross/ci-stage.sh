@@ -23,5 +23,8 @@ if [[ $targets != *wasm32* ]] && [ -f wasm/dist/gemma-st.wasm ] && command -v no
   echo "== wasm32 logits (wasm/dist, Node)"
   bash cross/run-logits.sh wasm32 "$extra" -- node cross/wasm-logits.mjs
 fi
+# The native SIMD targets' logits: ctest cross_logits_simd_targets of the ci build.
+[ -d build/ci/cross-logits ] ||
+  echo "ci-stage: no build/ci/cross-logits (run ctest --preset ci first): x86 logits not compared"
 export GEMMA_CROSS_EXTRA_LOGITS="${GEMMA_CROSS_EXTRA_LOGITS:-build/ci/cross-logits:$extra}"
 exec cross/build-all-targets --targets "$targets" --no-package --no-deps --strict -j "$(nproc)"
