@@ -16,7 +16,8 @@
 //      tokens per sequence, oldest admission first, up to max_batch_tokens;
 //   4. Engine::Forward once;
 //   5. each sequence whose last prompt token or decode token produced logits
-//      samples and emits; finished sequences free their slots;
+//      samples (the rows of a step in parallel on the engine's number of
+//      threads), then emits in row order; finished sequences free their slots;
 //   6. under mu: return slots, publish stats, wake Drain when nothing is left.
 #include "scheduler.h"
 
@@ -26,6 +27,7 @@
 #include <mutex>
 #include <thread>
 
+#include "runtime/thread_pool.h"
 #include "sequence.h"
 
 namespace gemma::server {
@@ -62,6 +64,11 @@ struct Scheduler::Impl {
   std::vector<BatchToken> batch;
   std::vector<Sequence*> row_owner;  // logits row j belongs to row_owner[j]
   std::vector<float> logits;
+  // Sampling a 256k vocabulary (top-k selection, softmax) takes milliseconds
+  // per row: the rows of a step are sampled on the engine's number of threads
+  // (the engine's own pool sleeps meanwhile), each with its scratch row.
+  std::unique_ptr<ThreadPool> sample_pool;
+  std::vector<float> sample_scratch;  // sample_pool threads x n_vocab
   size_t decode_cursor = 0;        // rotates decode order if the budget is short
   size_t finished_this_step = 0;   // on_finish calls not yet subtracted from outstanding
   bool cancel_everything = false;  // this step cancels every request (stop or Drain timeout)
@@ -123,7 +130,6 @@ StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(std::shared_ptr<const Mod
 #if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
   try {
 #endif
-    step.row_copy.assign(n_vocab, 0.0f);
     impl->logits.assign(rows * n_vocab, 0.0f);
     impl->by_slot.resize(slots);
     impl->active.reserve(slots);
@@ -133,6 +139,9 @@ StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(std::shared_ptr<const Mod
     impl->dropped.reserve(options.max_queue + slots);
     impl->batch.reserve(resolved.max_batch_tokens);
     impl->row_owner.reserve(rows);
+    const size_t sample_threads = std::max<size_t>(1, std::min(resolved.num_threads, rows));
+    impl->sample_pool = std::make_unique<ThreadPool>(sample_threads);
+    impl->sample_scratch.assign(sample_threads * n_vocab, 0.0f);
     // Slots are handed out from the back: reversed so the first request gets 0.
     for (size_t i = slots; i-- > 0;) impl->free_slots.push_back(static_cast<int32_t>(i));
 #if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
@@ -377,10 +386,22 @@ void Scheduler::Impl::RunBatch() {
     }
     return;
   }
+  // Sample every row (in parallel: each sequence has its own sampler), then
+  // emit in row order on this thread.
+  const size_t n_vocab = step.n_vocab;
+  auto sample_row = [&](size_t j, size_t thread) {
+    row_owner[j]->Sample(logits.data() + j * n_vocab, sample_scratch.data() + thread * n_vocab,
+                         step);
+  };
+  if (row_owner.size() > 1 && sample_pool->num_threads() > 1) {
+    sample_pool->ParallelFor(row_owner.size(), sample_row);
+  } else {
+    for (size_t j = 0; j < row_owner.size(); ++j) sample_row(j, 0);
+  }
   for (size_t j = 0; j < row_owner.size(); ++j) {
     Sequence* s = row_owner[j];
     const size_t before = s->generated;
-    const bool done = s->OnLogits(logits.data() + j * step.n_vocab, step);
+    const bool done = s->Emit(step);
     tokens_generated += s->generated - before;
     if (done) Retire(s);
   }

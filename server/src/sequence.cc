@@ -71,16 +71,25 @@ Status Sequence::Start(const StepContext& ctx, int32_t slot_index) {
   return Status::Ok();
 }
 
-bool Sequence::OnLogits(float* row, StepContext& ctx) {
+void Sequence::Sample(float* row, float* scratch, const StepContext& ctx) {
   const bool want_logprob = req.logprobs || req.top_logprobs > 0;
   // Sample() applies penalties/temperature in place; the reported logprobs
   // are those of the raw model distribution, so sample from a copy then.
   float* sample_from = row;
   if (want_logprob) {
-    std::memcpy(ctx.row_copy.data(), row, ctx.n_vocab * sizeof(float));
-    sample_from = ctx.row_copy.data();
+    std::memcpy(scratch, row, ctx.n_vocab * sizeof(float));
+    sample_from = scratch;
   }
-  const int32_t next = sampler_->Sample(sample_from);
+  sampled_ = sampler_->Sample(sample_from);
+  event_.logprob = 0;
+  event_.top.clear();
+  if (want_logprob) {
+    event_.logprob = LogSoftmaxAndTop(row, ctx.n_vocab, sampled_, req.top_logprobs, &event_.top);
+  }
+}
+
+bool Sequence::Emit(StepContext& ctx) {
+  const int32_t next = sampled_;
   if (req.options.stop_at_eos && (next == ctx.eos || next == ctx.eot)) {
     Finish(FinishReason::kStop);
     return true;
@@ -94,11 +103,6 @@ bool Sequence::OnLogits(float* row, StepContext& ctx) {
 
   event_.token = next;
   event_.text.assign(shown_);
-  event_.logprob = 0;
-  event_.top.clear();
-  if (want_logprob) {
-    event_.logprob = LogSoftmaxAndTop(row, ctx.n_vocab, next, req.top_logprobs, &event_.top);
-  }
   if (generated == 1) {
     time_to_first_token_ = std::chrono::duration<double>(Clock::now() - submitted).count();
   }

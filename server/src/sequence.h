@@ -1,10 +1,11 @@
 // Per-request state of the scheduler: one Sequence from Submit to on_finish.
-// Everything after construction happens on the scheduler thread, so nothing
-// here is synchronised. Turning a logits row into events (sample, logprobs,
-// detokenize, stop strings, finish conditions) lives here, apart from the
-// batching loop, and follows Session::Generate step for step: the same seed
-// must give the same tokens and text whether a request runs in a Session or
-// in a batch.
+// Everything after construction happens on the scheduler thread (except
+// Sample, which a step may run on one of its sampling threads, never twice at
+// once for one sequence), so nothing here is synchronised. Turning a logits
+// row into events (sample, logprobs, detokenize, stop strings, finish
+// conditions) lives here, apart from the batching loop, and follows
+// Session::Generate step for step: the same seed must give the same tokens
+// and text whether a request runs in a Session or in a batch.
 #pragma once
 
 #include <chrono>
@@ -21,14 +22,12 @@ namespace gemma::server::internal {
 
 using Clock = std::chrono::steady_clock;
 
-// Read-only facts and scratch shared by all sequences of one scheduler (used on
-// the scheduler thread only).
+// Read-only facts shared by all sequences of one scheduler.
 struct StepContext {
   const Tokenizer* tokenizer = nullptr;
   size_t n_vocab = 0;
   size_t context_length = 0;  // KV positions per sequence
   int32_t eos = -1, eot = -1;
-  std::vector<float> row_copy;  // n_vocab: Sample() modifies its input, logprobs need the raw row
 };
 
 // Most alternatives a request may ask for (OpenAI's top_logprobs limit). Bounds
@@ -53,10 +52,16 @@ struct Sequence {
   // The token to feed at `pos` in decode phase (sampled in the last step).
   bool decoding() const { return !prefilling() && next_token >= 0; }
 
-  // Handles the logits produced after the last prompt token or a decode
-  // token: samples, emits a TokenEvent and finishes the request when a stop
-  // condition holds. `row` may be modified. Returns true when finished.
-  bool OnLogits(float* row, StepContext& ctx);
+  // Handle the logits produced after the last prompt token or a decode
+  // token, in two halves so that a step can sample its sequences in
+  // parallel. Sample picks the token (and its logprobs) and touches only this
+  // sequence's state, `row` (may be modified) and `scratch` (n_vocab floats,
+  // used when logprobs are wanted): different sequences may be sampled on
+  // different threads at once. Emit, on the scheduler thread afterwards,
+  // emits the TokenEvent and finishes the request when a stop condition
+  // holds; returns true when finished.
+  void Sample(float* row, float* scratch, const StepContext& ctx);
+  bool Emit(StepContext& ctx);
 
   // Calls on_finish (exactly once; later calls do nothing). Held-back text is
   // released unless the request was cancelled, failed or ended at a stop
@@ -86,6 +91,7 @@ struct Sequence {
   std::string piece_, shown_;  // reused every token (capacity reserved in Start)
   TokenEvent event_;           // reused every token: no allocation once warm
   bool hit_stop_string_ = false;
+  int32_t sampled_ = -1;  // Sample's token, for Emit
   double time_to_first_token_ = 0;
 };
 
