@@ -135,7 +135,7 @@ int RegisterMatMuls() {
       const std::string name = std::string("MatMul/") + DTypeName(type) + "/" + s.name;
       auto* b = benchmark::RegisterBenchmark(name.c_str(), BM_MatMul, type, s.shape);
       b->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
-      if (s.prefill) b->Arg(128);
+      if (s.prefill) b->Arg(2)->Arg(8)->Arg(128);  // 2-8: continuous-batching decode steps
     }
   }
   return 0;

@@ -174,7 +174,7 @@ HWY_NOINLINE void ZRepackX(const uint8_t* HWY_RESTRICT x, size_t x_bytes, size_t
 // 2 threads, huge pages; equal on Q8_0).
 constexpr size_t kPrefetchBytes = 1024;
 
-template <class QZ, size_t kR, size_t kT, bool kPrefetch = (kT == 1)>
+template <class QZ, size_t kR, size_t kT, bool kPrefetch>
 HWY_NOINLINE void ZTile(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
                         const uint8_t* HWY_RESTRICT x, size_t xs, size_t ng,
                         __m512* HWY_RESTRICT acc) {
@@ -189,9 +189,10 @@ HWY_NOINLINE void ZTile(const uint8_t* HWY_RESTRICT w, size_t row_bytes,
 #pragma GCC unroll 16
     for (size_t r = 0; r < kR; ++r) {
       if constexpr (kPrefetch) {
+        // The next tile's rows at this group: small batches (continuous
+        // batching decode steps) read each weight once, straight from DRAM.
         for (size_t o = 0; o < QZ::kGroupBytes; o += 64) {
-          _mm_prefetch(reinterpret_cast<const char*>(w + r * row_bytes + o + kPrefetchBytes),
-                       _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(w + (r + kR) * row_bytes + o), _MM_HINT_T0);
         }
       }
       W[r] = QZ::Prep(w + r * row_bytes);
@@ -282,11 +283,14 @@ constexpr size_t kPR = 2;         // rows per tile (prefill)
 constexpr size_t kRowBlock = 32;  // rows whose weights are reused from L2 per k-block
 constexpr size_t kGroupsKB = 16;  // groups per k-block: kTok x 16 x 160 B = 20 KB of x in L1
 
-template <class QZ, size_t kR, size_t... kT>
+// kStream: the call has a single token tile, so every weight is read once
+// from DRAM and the next tile's rows are prefetched; with more tiles the
+// weights of a row block are reused from L2 and need no prefetch.
+template <class QZ, size_t kR, bool kStream, size_t... kT>
 HWY_INLINE void ZTileT(size_t nt, const uint8_t* w, size_t row_bytes, const uint8_t* x, size_t xs,
                        size_t ng, __m512* acc, std::index_sequence<kT...>) {
   using Fn = void (*)(const uint8_t*, size_t, const uint8_t*, size_t, size_t, __m512*);
-  static constexpr Fn kFns[] = {&ZTile<QZ, kR, kT + 1>...};
+  static constexpr Fn kFns[] = {&ZTile<QZ, kR, kT + 1, kStream>...};
   kFns[nt - 1](w, row_bytes, x, xs, ng, acc);
 }
 
@@ -305,6 +309,7 @@ HWY_NOINLINE void MatMulZ(const MatView& w, const uint8_t* x, size_t n_tokens, s
     return;
   }
   alignas(64) __m512 acc[kRowBlock * kTok];
+  const bool stream = n_tokens <= kTok;
   for (size_t r0 = row_begin; r0 < row_end; r0 += kRowBlock) {
     const size_t nr = HWY_MIN(kRowBlock, row_end - r0);
     for (size_t t0 = 0; t0 < n_tokens; t0 += kTok) {
@@ -315,12 +320,17 @@ HWY_NOINLINE void MatMulZ(const MatView& w, const uint8_t* x, size_t n_tokens, s
         const uint8_t* xg = xr + t0 * xs + g0 * kXG;
         size_t r = 0;
         for (; r + kPR <= nr; r += kPR) {
-          ZTileT<QZ, kPR>(nt, w.data + (r0 + r) * rb + g0 * QZ::kGroupBytes, rb, xg, xs, ngk,
-                          acc + r * nt, std::make_index_sequence<kTok>());
+          if (stream) {
+            ZTileT<QZ, kPR, true>(nt, w.data + (r0 + r) * rb + g0 * QZ::kGroupBytes, rb, xg, xs,
+                                  ngk, acc + r * nt, std::make_index_sequence<kTok>());
+            continue;
+          }
+          ZTileT<QZ, kPR, false>(nt, w.data + (r0 + r) * rb + g0 * QZ::kGroupBytes, rb, xg, xs, ngk,
+                                 acc + r * nt, std::make_index_sequence<kTok>());
         }
         for (; r < nr; ++r) {
-          ZTileT<QZ, 1>(nt, w.data + (r0 + r) * rb + g0 * QZ::kGroupBytes, rb, xg, xs, ngk,
-                        acc + r * nt, std::make_index_sequence<kTok>());
+          ZTileT<QZ, 1, false>(nt, w.data + (r0 + r) * rb + g0 * QZ::kGroupBytes, rb, xg, xs, ngk,
+                               acc + r * nt, std::make_index_sequence<kTok>());
         }
       }
       for (size_t r = 0; r < nr; ++r) {
