@@ -35,9 +35,14 @@ AppState::~AppState() {
 void AppState::StartLoading(std::function<void(const Status&)> done) {
   loader_ = std::thread([this, done = std::move(done)] {
     Status status;
-    auto model = Model::Load(model_path_);
+    LoadOptions load;
+    load.mmap = config_.model_mmap;
+    auto model = Model::Load(model_path_, load);
     if (!model.ok()) {
       status = model.status();
+    } else if (config_.model_format != "auto" && (*model)->info().format != config_.model_format) {
+      status = InvalidArgument(model_path_ + ": [model] format is \"" + config_.model_format +
+                               "\" but the file is " + (*model)->info().format);
     } else {
       const size_t model_ctx = (*model)->info().context_length;
       SchedulerOptions opt;

@@ -162,6 +162,7 @@ Status ParseSections(const toml::table& root, const std::string& src, const std:
   Section m(table("model"), "model", src);
   GEMMA_RETURN_IF_ERROR(m.String("path", &c->model_path));
   GEMMA_RETURN_IF_ERROR(m.String("format", &c->model_format));
+  GEMMA_RETURN_IF_ERROR(m.Bool("mmap", &c->model_mmap));
   GEMMA_RETURN_IF_ERROR(m.CheckUnknown());
   c->model_path = Resolve(base, c->model_path);
 
@@ -237,8 +238,11 @@ StatusOr<ServerConfig> LoadConfigFile(const std::string& path) {
 }
 
 Status FinalizeConfig(ServerConfig* c) {
-  if (c->model_format != "gguf") {
-    return InvalidArgument("[model] format must be \"gguf\" (got \"" + c->model_format + "\")");
+  if (c->model_format != "auto" && c->model_format != "gguf" && c->model_format != "gcore" &&
+      c->model_format != "safetensors" && c->model_format != "onnx") {
+    return InvalidArgument(
+        "[model] format must be \"auto\", \"gguf\", \"gcore\", \"safetensors\" or \"onnx\" (got \"" +
+        c->model_format + "\")");
   }
   if (c->kv_cache_type != "f32" && c->kv_cache_type != "f16") {
     return InvalidArgument("[inference] kv_cache_type must be \"f32\" or \"f16\" (got \"" +

@@ -37,7 +37,10 @@ struct ServerConfig {
 
   // [model]
   std::string model_path;  // empty = the bundled demo model
-  std::string model_format = "gguf";
+  // "auto" (detected from the path), or the format the path must have:
+  // "gguf", "gcore", "safetensors" (Hugging Face checkpoint directory), "onnx".
+  std::string model_format = "auto";
+  bool model_mmap = false;  // true: map weights in place (see gemma::LoadOptions)
 
   // [inference]
   size_t max_batch_size = 8;       // concurrent sequences

@@ -27,7 +27,7 @@ namespace {
 namespace net = boost::asio;
 
 struct Overrides {
-  std::string config_path, model, host, kv_cache_type, api_keys_file;
+  std::string config_path, model, host, kv_cache_type, api_keys_file, model_format;
   int port = 0, timeout = 0, rate_limit = 0;
   size_t max_connections = 0, io_threads = 0, max_batch_size = 0, max_sequence_length = 0;
   size_t threads = 0, max_body_bytes = 0, max_queue = 0, default_max_tokens = 0;
@@ -79,6 +79,11 @@ int Run(int argc, char** argv) {
                    ->check(CLI::Range(1, 100000000));
   auto* cors = cli.add_option("--cors-origin", o.cors_origins, "allowed CORS origin (repeatable)");
   auto* log_req = cli.add_flag("--log-requests", o.log_requests, "log every request");
+  auto* format = cli.add_option("--model-format", o.model_format,
+                                "auto (default), gguf, gcore, safetensors or onnx");
+  bool mmap = false;
+  auto* mmap_flag = cli.add_flag("--mmap", mmap,
+                                 "map the weights in place instead of reading them into huge pages");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -118,6 +123,8 @@ int Run(int argc, char** argv) {
   }
   if (cors->count()) config.cors_origins = o.cors_origins;
   if (log_req->count()) config.log_requests = true;
+  if (format->count()) config.model_format = o.model_format;
+  if (mmap_flag->count()) config.model_mmap = true;
   if (Status s = FinalizeConfig(&config); !s.ok()) {
     std::fprintf(stderr, "gemma-server: %s\n", s.message().c_str());
     return 2;

@@ -116,11 +116,25 @@ TEST(Config, BadValuesAreNamed) {
   ExpectError("[server]\ncors_origins = [\"example.com\"]\n", "cors_origins");
   ExpectError("[inference]\nmax_batch_size = -1\n", "max_batch_size");
   ExpectError("[inference]\nkv_cache_type = \"q4\"\n", "kv_cache_type");
-  ExpectError("[model]\nformat = \"onnx\"\n", "format");
+  ExpectError("[model]\nformat = \"pickle\"\n", "format");
+  ExpectError("[model]\nmmap = \"yes\"\n", "mmap");
   ExpectError("[security]\nrate_limit_enabled = 1\n", "rate_limit_enabled");
   ExpectError("[security]\napi_keys = [\"short\"]\n", "api_keys");
   ExpectError("[server]\nport = 1\nport = 2\n", "test.toml");  // TOML syntax error
   ExpectError("server = 3\n", "'server' must be a table");
+}
+
+TEST(Config, EveryModelFormatAndMmap) {
+  for (const char* f : {"auto", "gguf", "gcore", "safetensors", "onnx"}) {
+    auto c = Parse(std::string("[model]\nformat = \"") + f + "\"\nmmap = true\n");
+    ASSERT_TRUE(c.ok()) << f << ": " << c.status().ToString();
+    EXPECT_EQ(c->model_format, f);
+    EXPECT_TRUE(c->model_mmap);
+  }
+  auto d = Parse("");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->model_format, "auto");
+  EXPECT_FALSE(d->model_mmap);
 }
 
 TEST(Config, LineNumbersInErrors) {
