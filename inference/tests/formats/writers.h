@@ -42,16 +42,35 @@ inline fs::path TempRoot() {
   return fs::temp_directory_path() / ("gemma_formats_" + std::to_string(::getpid()));
 }
 // A fresh directory under TempRoot().
+// Removal is best effort (the error_code overloads).
 inline fs::path TempDir(const std::string& name) {
   const fs::path d = TempRoot() / name;
-  fs::remove_all(d);
+  std::error_code ec;
+  fs::remove_all(d, ec);
   fs::create_directories(d);
   return d;
 }
 // Removes a test's directory, unless GEMMA_KEEP_TEMP is set (to inspect
-// the written checkpoints: then TempRoot() is kept too).
+// the written checkpoints: then TempRoot() is kept too). On Windows a file
+// that a live model still maps cannot be deleted (and MinGW's remove_all
+// then spins), and tests call Cleanup with their models in scope: there the
+// directories are removed when the process exits, after every test.
 inline void Cleanup(const fs::path& dir) {
-  if (std::getenv("GEMMA_KEEP_TEMP") == nullptr) fs::remove_all(dir);
+  if (std::getenv("GEMMA_KEEP_TEMP") != nullptr) return;
+#ifdef _WIN32
+  struct AtExit {
+    std::vector<fs::path> dirs;
+    ~AtExit() {
+      std::error_code ec;
+      for (const auto& d : dirs) fs::remove_all(d, ec);
+    }
+  };
+  static AtExit at_exit;
+  at_exit.dirs.push_back(dir);
+#else
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+#endif
 }
 
 // One tensor of the fixture, as f32 values in HF (row-major, rows first) order.
