@@ -114,7 +114,9 @@ struct GenericOps {
 #if defined(GEMMA_KQ_AVX2)
 // ---------------------------------------------------------------------------
 // x86 (256-bit): quants stay in registers as unsigned bytes.
-HWY_INLINE __m256i Ld256(const void* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+HWY_INLINE __m256i Ld256(const void* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
 HWY_INLINE float HSum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -135,10 +137,10 @@ HWY_INLINE ScalesK4 UnpackScalesK4(const uint8_t* s) {
   std::memcpy(u, s, 12);
   constexpr uint32_t kM1 = 0x3f3f3f3f, kM2 = 0x0f0f0f0f, kM3 = 0x03030303;
   u[3] = ((u[2] >> 4) & kM2) | (((u[1] >> 6) & kM3) << 4);  // mins 4-7
-  const uint32_t m03 = u[1] & kM1;                            // mins 0-3
-  u[1] = (u[2] & kM2) | (((u[0] >> 6) & kM3) << 4);           // scales 4-7
+  const uint32_t m03 = u[1] & kM1;                          // mins 0-3
+  u[1] = (u[2] & kM2) | (((u[0] >> 6) & kM3) << 4);         // scales 4-7
   u[2] = m03;
-  u[0] &= kM1;                                                // scales 0-3
+  u[0] &= kM1;  // scales 0-3
   const __m128i v = _mm_set_epi32(static_cast<int>(u[3]), static_cast<int>(u[2]),
                                   static_cast<int>(u[1]), static_cast<int>(u[0]));
   ScalesK4 r;
@@ -160,7 +162,8 @@ constexpr ShufK4 MakeShufK4() {
 }
 alignas(32) static constexpr ShufK4 kShufK4 = MakeShufK4();
 HWY_INLINE __m256i ScaleK4(__m256i sc2, int k) {
-  return _mm256_shuffle_epi8(sc2, _mm256_load_si256(reinterpret_cast<const __m256i*>(kShufK4.m[k])));
+  return _mm256_shuffle_epi8(sc2,
+                             _mm256_load_si256(reinterpret_cast<const __m256i*>(kShufK4.m[k])));
 }
 
 // Q4_K / Q5_K: q[2h + s] = elements 64 h + 32 s .. +31 (unsigned).
@@ -191,8 +194,10 @@ struct Q45Ops {
         const __m256i b0 = _mm256_set1_epi8(static_cast<char>(1 << (2 * h)));
         const __m256i b1 = _mm256_set1_epi8(static_cast<char>(1 << (2 * h + 1)));
         const __m256i k16 = _mm256_set1_epi8(16);
-        lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b0), b0), k16));
-        hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b1), b1), k16));
+        lo = _mm256_or_si256(
+            lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b0), b0), k16));
+        hi = _mm256_or_si256(
+            hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b1), b1), k16));
       }
       w->q[2 * h] = lo;
       w->q[2 * h + 1] = hi;
@@ -229,15 +234,19 @@ struct Q45Ops {
         const __m512i b = _mm512_broadcast_i64x4(Ld256(blk + 16 + 32 * h));
         const __m512i q = _mm512_and_si512(_mm512_srlv_epi64(b, sh), m4);
         const __m512i p = _mm512_maddubs_epi16(q, _mm512_loadu_si512(x->qs + 64 * h));
-        const __m512i sc = _mm512_inserti64x4(_mm512_castsi256_si512(ScaleK4(_mm512_castsi512_si256(sc4), 2 * h)),
-                                              ScaleK4(_mm512_castsi512_si256(sc4), 2 * h + 1), 1);
+        const __m512i sc =
+            _mm512_inserti64x4(_mm512_castsi256_si512(ScaleK4(_mm512_castsi512_si256(sc4), 2 * h)),
+                               ScaleK4(_mm512_castsi512_si256(sc4), 2 * h + 1), 1);
         s = _mm512_add_epi32(s, _mm512_madd_epi16(p, sc));
       }
-      const __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
+      const __m256i s8 =
+          _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
       const __m256i im = _mm256_madd_epi16(Ld256(x->bsums), sm.mins16);
       const __m256 dx = _mm256_set1_ps(x->d);
-      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s8), _mm256_mul_ps(_mm256_set1_ps(HalfAt(blk)), dx), acc);
-      acc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(im), _mm256_mul_ps(_mm256_set1_ps(HalfAt(blk + 2)), dx), acc);
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s8), _mm256_mul_ps(_mm256_set1_ps(HalfAt(blk)), dx),
+                            acc);
+      acc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(im),
+                             _mm256_mul_ps(_mm256_set1_ps(HalfAt(blk + 2)), dx), acc);
       return;
     }
 #endif
@@ -253,8 +262,10 @@ struct Q45Ops {
         const __m256i b0 = _mm256_set1_epi8(static_cast<char>(1 << (2 * h)));
         const __m256i b1 = _mm256_set1_epi8(static_cast<char>(1 << (2 * h + 1)));
         const __m256i k16 = _mm256_set1_epi8(16);
-        lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b0), b0), k16));
-        hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b1), b1), k16));
+        lo = _mm256_or_si256(
+            lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b0), b0), k16));
+        hi = _mm256_or_si256(
+            hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, b1), b1), k16));
       }
       const __m256i pl = _mm256_maddubs_epi16(lo, Ld256(x->qs + 64 * h));
       const __m256i ph = _mm256_maddubs_epi16(hi, Ld256(x->qs + 64 * h + 32));
@@ -263,8 +274,10 @@ struct Q45Ops {
     }
     const __m256i im = _mm256_madd_epi16(Ld256(x->bsums), sm.mins16);
     const __m256 dx = _mm256_set1_ps(x->d);
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(_mm256_set1_ps(HalfAt(blk)), dx), acc);
-    acc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(im), _mm256_mul_ps(_mm256_set1_ps(HalfAt(blk + 2)), dx), acc);
+    acc =
+        _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(_mm256_set1_ps(HalfAt(blk)), dx), acc);
+    acc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(im),
+                           _mm256_mul_ps(_mm256_set1_ps(HalfAt(blk + 2)), dx), acc);
   }
   static HWY_INLINE __m256 Zero() { return _mm256_setzero_ps(); }
   static HWY_INLINE float Sum(__m256 acc) { return HSum(acc); }
@@ -288,9 +301,9 @@ struct Q6Ops {
     w->d = HalfAt(blk + 208);
     w->sc16 = _mm256_cvtepi8_epi16(s8);
     for (int i = 0; i < 8; ++i) {
-      const __m128i sel = _mm_set_epi8(2 * i + 1, 2 * i + 1, 2 * i + 1, 2 * i + 1, 2 * i + 1,
-                                       2 * i + 1, 2 * i + 1, 2 * i + 1, 2 * i, 2 * i, 2 * i,
-                                       2 * i, 2 * i, 2 * i, 2 * i, 2 * i);
+      const __m128i sel =
+          _mm_set_epi8(2 * i + 1, 2 * i + 1, 2 * i + 1, 2 * i + 1, 2 * i + 1, 2 * i + 1, 2 * i + 1,
+                       2 * i + 1, 2 * i, 2 * i, 2 * i, 2 * i, 2 * i, 2 * i, 2 * i, 2 * i);
       w->sc[i] = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(s8, sel));
     }
     const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3);
@@ -316,7 +329,8 @@ struct Q6Ops {
     // Offset: isum -= 32 * sum_j sc_j * bsum_j (lane-wise; exact).
     const __m256i off = _mm256_madd_epi16(Ld256(x->bsums), w.sc16);
     s = _mm256_sub_epi32(s, _mm256_slli_epi32(off, 5));
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(_mm256_set1_ps(w.d), _mm256_set1_ps(x->d)), acc);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s),
+                          _mm256_mul_ps(_mm256_set1_ps(w.d), _mm256_set1_ps(x->d)), acc);
   }
 #if HWY_TARGET <= HWY_AVX3
   // One token on AVX-512: per half h, zmm A = ql[64h..64h+63] holds the low
@@ -326,7 +340,8 @@ struct Q6Ops {
   // int16 lanes. Folding the 256-bit halves gives each int32 lane the same
   // products as Dot's lane (exact), so the f32 result is identical.
   static HWY_INLINE void DotDirect(const uint8_t* blk, const BlockQ8_K* x, __m256& acc) {
-    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192)));
+    const __m256i sc16 =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192)));
     const __m512i sc32 = _mm512_castsi256_si512(sc16);
     const __m512i m4 = _mm512_set1_epi8(0x0F), m3 = _mm512_set1_epi8(3);
     const __m512i sh01 = _mm512_set_epi64(2, 2, 2, 2, 0, 0, 0, 0);
@@ -342,7 +357,8 @@ struct Q6Ops {
       const __m512i p01 = _mm512_maddubs_epi16(q01, _mm512_loadu_si512(x->qs + 128 * h));
       const __m512i p23 = _mm512_maddubs_epi16(q23, _mm512_loadu_si512(x->qs + 128 * h + 64));
       // int16 lane L of the 64 elements from 128h + 64g uses scale 8h + 4g + L / 8.
-      const __m512i i01 = _mm512_add_epi16(_mm512_srli_epi16(kLane16(), 3), _mm512_set1_epi16(static_cast<int16_t>(8 * h)));
+      const __m512i i01 = _mm512_add_epi16(_mm512_srli_epi16(kLane16(), 3),
+                                           _mm512_set1_epi16(static_cast<int16_t>(8 * h)));
       const __m512i i23 = _mm512_add_epi16(i01, _mm512_set1_epi16(4));
       s = _mm512_add_epi32(s, _mm512_madd_epi16(p01, _mm512_permutexvar_epi16(i01, sc32)));
       s = _mm512_add_epi32(s, _mm512_madd_epi16(p23, _mm512_permutexvar_epi16(i23, sc32)));
@@ -351,7 +367,8 @@ struct Q6Ops {
     const __m256i off = _mm256_madd_epi16(Ld256(x->bsums), sc16);
     s8 = _mm256_sub_epi32(s8, _mm256_slli_epi32(off, 5));
     acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s8),
-                          _mm256_mul_ps(_mm256_set1_ps(HalfAt(blk + 208)), _mm256_set1_ps(x->d)), acc);
+                          _mm256_mul_ps(_mm256_set1_ps(HalfAt(blk + 208)), _mm256_set1_ps(x->d)),
+                          acc);
   }
   // 0, 1, ..., 31 as int16 lanes.
   static HWY_INLINE __m512i kLane16() {
@@ -365,11 +382,26 @@ struct Q6Ops {
 
 template <DType kType>
 struct KOps;
-template <> struct KOps<DType::kQ2_K> { using type = GenericOps<DType::kQ2_K>; };
-template <> struct KOps<DType::kQ3_K> { using type = GenericOps<DType::kQ3_K>; };
-template <> struct KOps<DType::kQ4_K> { using type = Q45Ops<false>; };
-template <> struct KOps<DType::kQ5_K> { using type = Q45Ops<true>; };
-template <> struct KOps<DType::kQ6_K> { using type = Q6Ops; };
+template <>
+struct KOps<DType::kQ2_K> {
+  using type = GenericOps<DType::kQ2_K>;
+};
+template <>
+struct KOps<DType::kQ3_K> {
+  using type = GenericOps<DType::kQ3_K>;
+};
+template <>
+struct KOps<DType::kQ4_K> {
+  using type = Q45Ops<false>;
+};
+template <>
+struct KOps<DType::kQ5_K> {
+  using type = Q45Ops<true>;
+};
+template <>
+struct KOps<DType::kQ6_K> {
+  using type = Q6Ops;
+};
 #else
 template <DType kType>
 struct KOps {

@@ -38,9 +38,13 @@ constexpr size_t kKT = 4;  // tokens per tile
 
 // Ops with a fused one-token path (x86 Q4_K/Q5_K/Q6_K) use it for decode.
 template <class Ops>
-constexpr auto HasDotDirect(int) -> decltype(&Ops::DotDirect, bool()) { return true; }
+constexpr auto HasDotDirect(int) -> decltype(&Ops::DotDirect, bool()) {
+  return true;
+}
 template <class Ops>
-constexpr bool HasDotDirect(long) { return false; }
+constexpr bool HasDotDirect(long) {
+  return false;
+}
 
 // The tile's kT accumulators. SVE vectors are sizeless (no arrays of them):
 // there they live in memory, loaded and stored around each Dot (the same
@@ -129,10 +133,18 @@ HWY_NOINLINE void MatMulK(const MatView& w, const uint8_t* x, size_t n_tokens, s
         for (size_t i = 0; i < kKT; ++i) xt[i] = x + HWY_MIN(t + i, t1 - 1) * xb;
         float* yt = y + t * y_stride + r;
         switch (nt) {
-          case 1: KRowTile<kType, 1>(wr, xt, nsb, yt, y_stride); break;
-          case 2: KRowTile<kType, 2>(wr, xt, nsb, yt, y_stride); break;
-          case 3: KRowTile<kType, 3>(wr, xt, nsb, yt, y_stride); break;
-          default: KRowTile<kType, 4>(wr, xt, nsb, yt, y_stride); break;
+          case 1:
+            KRowTile<kType, 1>(wr, xt, nsb, yt, y_stride);
+            break;
+          case 2:
+            KRowTile<kType, 2>(wr, xt, nsb, yt, y_stride);
+            break;
+          case 3:
+            KRowTile<kType, 3>(wr, xt, nsb, yt, y_stride);
+            break;
+          default:
+            KRowTile<kType, 4>(wr, xt, nsb, yt, y_stride);
+            break;
         }
       }
     }

@@ -35,12 +35,18 @@ StatusOr<QuantSpec> ParseQuantSpec(std::string_view name) {
   // ftypes: llama.cpp's enum llama_ftype. A single-type K-quant file is
   // labelled with the mixture that is mostly that type (Q4_K -> Q4_K_S ...).
   static constexpr Entry kSpecs[] = {
-      {"f32", DType::kF32, Mixture::kNone, 0},        {"f16", DType::kF16, Mixture::kNone, 1},
-      {"q4_0", DType::kQ4_0, Mixture::kNone, 2},      {"q8_0", DType::kQ8_0, Mixture::kNone, 7},
-      {"bf16", DType::kBF16, Mixture::kNone, 32},     {"q2_k", DType::kQ2_K, Mixture::kNone, 10},
-      {"q3_k", DType::kQ3_K, Mixture::kNone, 11},     {"q4_k", DType::kQ4_K, Mixture::kNone, 14},
-      {"q5_k", DType::kQ5_K, Mixture::kNone, 16},     {"q6_k", DType::kQ6_K, Mixture::kNone, 18},
-      {"q4_k_m", DType::kQ4_K, Mixture::kQ4_K_M, 15}, {"q5_k_m", DType::kQ5_K, Mixture::kQ5_K_M, 17},
+      {"f32", DType::kF32, Mixture::kNone, 0},
+      {"f16", DType::kF16, Mixture::kNone, 1},
+      {"q4_0", DType::kQ4_0, Mixture::kNone, 2},
+      {"q8_0", DType::kQ8_0, Mixture::kNone, 7},
+      {"bf16", DType::kBF16, Mixture::kNone, 32},
+      {"q2_k", DType::kQ2_K, Mixture::kNone, 10},
+      {"q3_k", DType::kQ3_K, Mixture::kNone, 11},
+      {"q4_k", DType::kQ4_K, Mixture::kNone, 14},
+      {"q5_k", DType::kQ5_K, Mixture::kNone, 16},
+      {"q6_k", DType::kQ6_K, Mixture::kNone, 18},
+      {"q4_k_m", DType::kQ4_K, Mixture::kQ4_K_M, 15},
+      {"q5_k_m", DType::kQ5_K, Mixture::kQ5_K_M, 17},
   };
   for (const Entry& e : kSpecs) {
     if (s == e.name) return QuantSpec{e.type, e.mix, e.ftype};

@@ -58,7 +58,10 @@ float MakeQxQuants(int n, int nmax, const float* x, int8_t* L, int rmse_type) {
     return 1 / iscale;
   }
   auto weight = [&](int i) {
-    return rmse_type == 1 ? x[i] * x[i] : rmse_type == 2 ? 1 : rmse_type == 3 ? std::fabs(x[i]) : std::sqrt(std::fabs(x[i]));
+    return rmse_type == 1   ? x[i] * x[i]
+           : rmse_type == 2 ? 1
+           : rmse_type == 3 ? std::fabs(x[i])
+                            : std::sqrt(std::fabs(x[i]));
   };
   float sumlx = 0, suml2 = 0;
   for (int i = 0; i < n; ++i) {
@@ -237,14 +240,16 @@ void QuantizeQ2_K(const float* x, BlockQ2_K* y) {
   float max_scale = 0, max_min = 0;
   for (int j = 0; j < 16; ++j) {
     for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
-    scales[j] = MakeQkx2Quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, true);
+    scales[j] = MakeQkx2Quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f,
+                               15, true);
     if (scales[j] > max_scale) max_scale = scales[j];
     if (mins[j] > max_min) max_min = mins[j];
   }
   uint8_t dh[2], mh[2];
   if (max_scale > 0) {
     const float iscale = q4scale / max_scale;
-    for (int j = 0; j < 16; ++j) y->scales[j] = static_cast<uint8_t>(NearestInt(iscale * scales[j]));
+    for (int j = 0; j < 16; ++j)
+      y->scales[j] = static_cast<uint8_t>(NearestInt(iscale * scales[j]));
     PutHalf(dh, max_scale / q4scale);
   } else {
     for (int j = 0; j < 16; ++j) y->scales[j] = 0;
@@ -273,8 +278,8 @@ void QuantizeQ2_K(const float* x, BlockQ2_K* y) {
   }
   for (int j = 0; j < 256; j += 128) {
     for (int l = 0; l < 32; ++l) {
-      y->qs[j / 4 + l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) |
-                                              (L[j + l + 96] << 6));
+      y->qs[j / 4 + l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 2) |
+                                              (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
     }
   }
 }
@@ -332,8 +337,8 @@ void QuantizeQ3_K(const float* x, BlockQ3_K* y) {
   }
   for (int j = 0; j < 256; j += 128) {
     for (int l = 0; l < 32; ++l) {
-      y->qs[j / 4 + l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) |
-                                              (L[j + l + 96] << 6));
+      y->qs[j / 4 + l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 2) |
+                                              (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
     }
   }
 }
@@ -351,8 +356,10 @@ void QuantizeQ45_K(const float* x, uint8_t* blk) {
     for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
     const float av_x = std::sqrt(sum_x2 / 32);
     for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(x[32 * j + l]);
-    scales[j] = kFive ? MakeQkx2Quants(32, kMax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, -0.5f, 0.1f, 15, false)
-                      : MakeQkx2Quants(32, kMax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, -1.f, 0.1f, 20, false);
+    scales[j] = kFive ? MakeQkx2Quants(32, kMax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux,
+                                       -0.5f, 0.1f, 15, false)
+                      : MakeQkx2Quants(32, kMax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux,
+                                       -1.f, 0.1f, 20, false);
     if (scales[j] > max_scale) max_scale = scales[j];
     if (mins[j] > max_min) max_min = mins[j];
   }
@@ -479,15 +486,20 @@ bool QuantizeRowK(DType type, const float* x, size_t n, uint8_t* out) {
         std::memcpy(o, &blk, sizeof(blk));
         break;
       }
-      case DType::kQ4_K: QuantizeQ45_K<false>(v, o); break;
-      case DType::kQ5_K: QuantizeQ45_K<true>(v, o); break;
+      case DType::kQ4_K:
+        QuantizeQ45_K<false>(v, o);
+        break;
+      case DType::kQ5_K:
+        QuantizeQ45_K<true>(v, o);
+        break;
       case DType::kQ6_K: {
         BlockQ6_K blk{};
         QuantizeQ6_K(v, &blk);
         std::memcpy(o, &blk, sizeof(blk));
         break;
       }
-      default: return false;
+      default:
+        return false;
     }
   }
   return true;

@@ -2,6 +2,8 @@
 // README.md): rows against quantize_row_q*_K_ref, and whole models against
 // llama_model_quantize's Q4_K_M / Q5_K_M / Q6_K files, mixture rules
 // included. Also: K-quant tensors with bad row lengths are refused by name.
+#include "quant/kquant_quantize.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,7 +17,6 @@
 #include "model/export.h"
 #include "model/source.h"
 #include "quant/kquant_mix.h"
-#include "quant/kquant_quantize.h"
 #include "quant/quantize.h"
 #include "writers.h"
 
@@ -32,8 +33,10 @@ TEST(KQuantQuantize, RowsMatchLlamaCpp) {
   std::vector<float> x(raw.size() / 4);
   std::memcpy(x.data(), raw.data(), raw.size());
   ASSERT_EQ(x.size() % kSuperBlock, 0u);
-  const std::pair<DType, const char*> types[] = {{DType::kQ2_K, "q2_k"}, {DType::kQ3_K, "q3_k"},
-                                                 {DType::kQ4_K, "q4_k"}, {DType::kQ5_K, "q5_k"},
+  const std::pair<DType, const char*> types[] = {{DType::kQ2_K, "q2_k"},
+                                                 {DType::kQ3_K, "q3_k"},
+                                                 {DType::kQ4_K, "q4_k"},
+                                                 {DType::kQ5_K, "q5_k"},
                                                  {DType::kQ6_K, "q6_k"}};
   for (const auto& [type, name] : types) {
     const std::vector<uint8_t> want = ReadFixture(std::string("kquant/rows.") + name);
@@ -61,13 +64,16 @@ TEST(KQuantQuantize, ModelsMatchLlamaQuantize) {
     for (const SourceTensor& t : src->tensors) names.push_back(t.name);
     auto planner = std::make_shared<quant::TensorTypePlanner>(*spec, names);
     ExportOptions o;
-    o.matrix_type_of = [planner](const SourceTensor& t) { return planner->TypeFor(t.name, t.dims[0]); };
+    o.matrix_type_of = [planner](const SourceTensor& t) {
+      return planner->TypeFor(t.name, t.dims[0]);
+    };
     o.file_type = spec->llama_ftype;
     const fs::path dir = TempDir(std::string("kquant_") + spec_name);
     const std::string out = (dir / "out.gguf").string();
     ASSERT_TRUE(WriteGguf(*src, out, o).ok());
     auto got = GgufFile::Open(out);
-    auto want = GgufFile::Open(FixturePath(std::string("models/gemma-ktiny-") + spec_name + ".gguf"));
+    auto want =
+        GgufFile::Open(FixturePath(std::string("models/gemma-ktiny-") + spec_name + ".gguf"));
     ASSERT_TRUE(got.ok() && want.ok());
     ASSERT_EQ((*got)->tensors().size(), (*want)->tensors().size());
     for (const GgufTensor& y : (*want)->tensors()) {
@@ -89,11 +95,10 @@ TEST(KQuantQuantize, ModelsMatchLlamaQuantize) {
 // The mixture rules on a model whose rows are mostly not a multiple of 256
 // (gemma-tiny: d_model 128, ffn 256, 4 layers).
 TEST(KQuantQuantize, MixtureRulesAndFallbacks) {
-  const std::vector<std::string> names = {"token_embd.weight",   "blk.0.attn_v.weight",
-                                          "blk.1.attn_v.weight", "blk.2.attn_v.weight",
-                                          "blk.3.attn_v.weight", "blk.0.ffn_down.weight",
-                                          "blk.1.ffn_down.weight", "blk.2.ffn_down.weight",
-                                          "blk.3.ffn_down.weight"};
+  const std::vector<std::string> names = {
+      "token_embd.weight",     "blk.0.attn_v.weight",   "blk.1.attn_v.weight",
+      "blk.2.attn_v.weight",   "blk.3.attn_v.weight",   "blk.0.ffn_down.weight",
+      "blk.1.ffn_down.weight", "blk.2.ffn_down.weight", "blk.3.ffn_down.weight"};
   auto m = quant::ParseQuantSpec("Q4_K_M");
   ASSERT_TRUE(m.ok());
   quant::TensorTypePlanner p(*m, names);
@@ -135,8 +140,9 @@ TEST(KQuantQuantize, BadRowLengthIsAnErrorNamingTheTensor) {
   std::memcpy(bytes.data() + at, &dim0, 8);
   const fs::path dir = TempDir("kquant_bad");
   const std::string path = (dir / "bad.gguf").string();
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                              static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
   auto model = Model::Load(path);
   ASSERT_FALSE(model.ok());
   EXPECT_NE(model.status().message().find(name), std::string::npos) << model.status().ToString();

@@ -20,7 +20,9 @@
 namespace gemma::kernels {
 namespace {
 
-std::string FixturePath(const std::string& rel) { return std::string(GEMMA_FIXTURES_DIR) + "/" + rel; }
+std::string FixturePath(const std::string& rel) {
+  return std::string(GEMMA_FIXTURES_DIR) + "/" + rel;
+}
 
 std::vector<uint8_t> ReadBytes(const std::string& rel) {
   std::ifstream in(FixturePath(rel), std::ios::binary);
@@ -36,11 +38,16 @@ std::vector<float> ReadF32(const std::string& rel) {
 constexpr DType kKTypes[] = {DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
 const char* FixtureName(DType t) {
   switch (t) {
-    case DType::kQ2_K: return "q2_k";
-    case DType::kQ3_K: return "q3_k";
-    case DType::kQ4_K: return "q4_k";
-    case DType::kQ5_K: return "q5_k";
-    default: return "q6_k";
+    case DType::kQ2_K:
+      return "q2_k";
+    case DType::kQ3_K:
+      return "q3_k";
+    case DType::kQ4_K:
+      return "q4_k";
+    case DType::kQ5_K:
+      return "q5_k";
+    default:
+      return "q6_k";
   }
 }
 
@@ -50,10 +57,17 @@ void SetScales(DType t, uint8_t* blk, float d, float dmin) {
   size_t od = 0, om = 2;
   bool has_min = true;
   switch (t) {
-    case DType::kQ2_K: od = 80, om = 82; break;
-    case DType::kQ3_K: od = 108, has_min = false; break;
-    case DType::kQ6_K: od = 208, has_min = false; break;
-    default: break;
+    case DType::kQ2_K:
+      od = 80, om = 82;
+      break;
+    case DType::kQ3_K:
+      od = 108, has_min = false;
+      break;
+    case DType::kQ6_K:
+      od = 208, has_min = false;
+      break;
+    default:
+      break;
   }
   const uint16_t hd = F32ToF16(d), hm = F32ToF16(dmin);
   std::memcpy(blk + od, &hd, 2);
