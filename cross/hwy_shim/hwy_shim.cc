@@ -80,9 +80,9 @@ int64_t DetectX86() {
                     Bit(b7, 5) /*AVX2*/ && Bit(b7, 8) /*BMI2*/;
   const bool avx3 = avx2 && Bit(b7, 16) /*F*/ && Bit(b7, 17) /*DQ*/ && Bit(b7, 28) /*CD*/ &&
                     Bit(b7, 30) /*BW*/ && Bit(b7, 31) /*VL*/;
-  const bool avx3_dl = avx3 && Bit(c7, 1) /*VBMI*/ && Bit(c7, 6) /*VBMI2*/ &&
-                       Bit(c7, 8) /*GFNI*/ && Bit(c7, 9) /*VAES*/ && Bit(c7, 10) /*VPCLMULQDQ*/ &&
-                       Bit(c7, 11) /*VNNI*/ && Bit(c7, 12) /*BITALG*/ && Bit(c7, 14) /*POPCNTDQ*/;
+  const bool avx3_dl = avx3 && Bit(c7, 1) /*VBMI*/ && Bit(c7, 6) /*VBMI2*/ && Bit(c7, 8) /*GFNI*/ &&
+                       Bit(c7, 9) /*VAES*/ && Bit(c7, 10) /*VPCLMULQDQ*/ && Bit(c7, 11) /*VNNI*/ &&
+                       Bit(c7, 12) /*BITALG*/ && Bit(c7, 14) /*POPCNTDQ*/;
   int64_t bits = 0;
   if (ssse3) bits |= HWY_SSSE3;
   if (sse4) bits |= HWY_SSE4;
@@ -115,8 +115,7 @@ constexpr size_t kAlign = HWY_ALIGNMENT;
 static_assert(sizeof(AllocHeader) <= kAlign, "header must fit in the alignment padding");
 
 AllocHeader* HeaderOf(const void* aligned) {
-  return reinterpret_cast<AllocHeader*>(
-             reinterpret_cast<uintptr_t>(aligned)) - 1;
+  return reinterpret_cast<AllocHeader*>(reinterpret_cast<uintptr_t>(aligned)) - 1;
 }
 
 }  // namespace

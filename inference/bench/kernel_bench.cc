@@ -36,7 +36,8 @@ std::vector<uint8_t> MakeWeights(DType type, size_t rows, size_t cols) {
   }
   if (type == DType::kF32) {
     auto* f = reinterpret_cast<float*>(w.data());
-    for (size_t i = 0; i < rows * cols; ++i) f[i] = static_cast<float>(static_cast<int>(i % 17) - 8);
+    for (size_t i = 0; i < rows * cols; ++i)
+      f[i] = static_cast<float>(static_cast<int>(i % 17) - 8);
   } else if (type == DType::kF16 || type == DType::kBF16) {
     for (size_t i = 0; i < rows * cols; ++i) {
       const float f = static_cast<float>(static_cast<int>(i % 17) - 8) * 0.01f;
@@ -72,9 +73,9 @@ void BM_MatMul(benchmark::State& state, DType type, Shape shape) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * w.size()));
   state.SetItemsProcessed(
       static_cast<int64_t>(state.iterations() * shape.rows * shape.cols * n_tokens));
-  state.counters["GMAC/s"] = benchmark::Counter(
-      static_cast<double>(shape.rows * shape.cols * n_tokens) * 1e-9,
-      benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GMAC/s"] =
+      benchmark::Counter(static_cast<double>(shape.rows * shape.cols * n_tokens) * 1e-9,
+                         benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(ActiveTargetName());
 }
 

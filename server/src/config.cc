@@ -241,7 +241,8 @@ Status FinalizeConfig(ServerConfig* c) {
   if (c->model_format != "auto" && c->model_format != "gguf" && c->model_format != "gcore" &&
       c->model_format != "safetensors" && c->model_format != "onnx") {
     return InvalidArgument(
-        "[model] format must be \"auto\", \"gguf\", \"gcore\", \"safetensors\" or \"onnx\" (got \"" +
+        "[model] format must be \"auto\", \"gguf\", \"gcore\", \"safetensors\" or \"onnx\" (got "
+        "\"" +
         c->model_format + "\")");
   }
   if (c->kv_cache_type != "f32" && c->kv_cache_type != "f16") {

@@ -82,8 +82,8 @@ int Run(int argc, char** argv) {
   auto* format = cli.add_option("--model-format", o.model_format,
                                 "auto (default), gguf, gcore, safetensors or onnx");
   bool mmap = false;
-  auto* mmap_flag = cli.add_flag("--mmap", mmap,
-                                 "map the weights in place instead of reading them into huge pages");
+  auto* mmap_flag = cli.add_flag(
+      "--mmap", mmap, "map the weights in place instead of reading them into huge pages");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -69,9 +69,9 @@ struct Scheduler::Impl {
   // (the engine's own pool sleeps meanwhile), each with its scratch row.
   std::unique_ptr<ThreadPool> sample_pool;
   std::vector<float> sample_scratch;  // sample_pool threads x n_vocab
-  size_t decode_cursor = 0;        // rotates decode order if the budget is short
-  size_t finished_this_step = 0;   // on_finish calls not yet subtracted from outstanding
-  bool cancel_everything = false;  // this step cancels every request (stop or Drain timeout)
+  size_t decode_cursor = 0;           // rotates decode order if the budget is short
+  size_t finished_this_step = 0;      // on_finish calls not yet subtracted from outstanding
+  bool cancel_everything = false;     // this step cancels every request (stop or Drain timeout)
   uint64_t steps = 0, tokens_generated = 0, prompt_tokens = 0;
 
   std::thread thread;

@@ -18,13 +18,13 @@
 namespace gemma::server {
 
 struct SchedulerOptions {
-  size_t max_batch_size = 8;        // concurrent sequences (KV slots)
-  size_t max_sequence_length = 0;   // per sequence; 0 = min(model, 4096)
-  size_t max_batch_tokens = 512;    // tokens per forward pass
-  size_t prefill_chunk = 128;       // max prompt tokens of one sequence per step,
-                                    // so running streams don't stall behind long prompts
-  size_t max_queue = 64;            // waiting requests beyond the slots; more -> ResourceExhausted
-  size_t num_threads = 0;           // engine threads; 0 = all cores
+  size_t max_batch_size = 8;       // concurrent sequences (KV slots)
+  size_t max_sequence_length = 0;  // per sequence; 0 = min(model, 4096)
+  size_t max_batch_tokens = 512;   // tokens per forward pass
+  size_t prefill_chunk = 128;      // max prompt tokens of one sequence per step,
+                                   // so running streams don't stall behind long prompts
+  size_t max_queue = 64;           // waiting requests beyond the slots; more -> ResourceExhausted
+  size_t num_threads = 0;          // engine threads; 0 = all cores
   KvCacheType kv_type = KvCacheType::kF32;
 };
 
@@ -37,24 +37,25 @@ struct TokenLogprob {
 struct TokenEvent {
   int32_t token = 0;
   std::string text;  // newly final text (UTF-8 complete, stop strings held back); may be empty
-  float logprob = 0;                // log-softmax of the sampled token (after penalties/temperature: raw model distribution)
-  std::vector<TokenLogprob> top;    // top_logprobs alternatives, when requested
+  float logprob =
+      0;  // log-softmax of the sampled token (after penalties/temperature: raw model distribution)
+  std::vector<TokenLogprob> top;  // top_logprobs alternatives, when requested
 };
 
 struct FinishEvent {
   FinishReason reason = FinishReason::kLength;
-  std::string text;        // any text released at the end (held-back bytes)
+  std::string text;  // any text released at the end (held-back bytes)
   size_t prompt_tokens = 0;
   size_t completion_tokens = 0;
-  double queue_seconds = 0;          // submit -> first scheduled
-  double time_to_first_token = 0;    // submit -> first token event
-  Status error;                      // non-OK if the request failed (e.g. context overflow)
+  double queue_seconds = 0;        // submit -> first scheduled
+  double time_to_first_token = 0;  // submit -> first token event
+  Status error;                    // non-OK if the request failed (e.g. context overflow)
 };
 
 struct GenerationRequest {
-  std::vector<int32_t> prompt;       // already tokenized, BOS included
-  GenerateOptions options;           // sampling, max_tokens, stop, stop_at_eos
-  int top_logprobs = 0;              // 0 = don't compute alternatives
+  std::vector<int32_t> prompt;  // already tokenized, BOS included
+  GenerateOptions options;      // sampling, max_tokens, stop, stop_at_eos
+  int top_logprobs = 0;         // 0 = don't compute alternatives
   bool logprobs = false;
   // Called on the scheduler thread, in order; must be fast and must not call
   // back into the scheduler except Cancel().

@@ -70,8 +70,12 @@ HWY_NOINLINE void MatMulQ(const MatView& w, const uint8_t* x, size_t n_tokens, s
                   size_t t, size_t r) {
                 float* yt = y + t * y_stride;
                 switch (nt) {
-                  case 1: QTile<Q, 1>(wr, xt, nb, nr, yt, y_stride, r); break;
-                  case 2: QTile<Q, 2>(wr, xt, nb, nr, yt, y_stride, r); break;
+                  case 1:
+                    QTile<Q, 1>(wr, xt, nb, nr, yt, y_stride, r);
+                    break;
+                  case 2:
+                    QTile<Q, 2>(wr, xt, nb, nr, yt, y_stride, r);
+                    break;
                   case 3:
                     if constexpr (kMaxT >= 3) QTile<Q, 3>(wr, xt, nb, nr, yt, y_stride, r);
                     break;
@@ -91,8 +95,12 @@ HWY_NOINLINE void MatMulF(const MatView& w, const uint8_t* x, size_t n_tokens, s
                   size_t t, size_t r) {
                 float* yt = y + t * y_stride;
                 switch (nt) {
-                  case 1: FTile<kType, 1>(wr, xt, cols, nr, yt, y_stride, r); break;
-                  case 2: FTile<kType, 2>(wr, xt, cols, nr, yt, y_stride, r); break;
+                  case 1:
+                    FTile<kType, 1>(wr, xt, cols, nr, yt, y_stride, r);
+                    break;
+                  case 2:
+                    FTile<kType, 2>(wr, xt, cols, nr, yt, y_stride, r);
+                    break;
                   case 3:
                     if constexpr (kMaxT >= 3) FTile<kType, 3>(wr, xt, cols, nr, yt, y_stride, r);
                     break;
@@ -121,16 +129,24 @@ void MatMul(const MatView& w, const uint8_t* x, size_t n_tokens, size_t row_begi
       }
 #endif
       return MatMulQ<Q4Ops>(w, x, n_tokens, row_begin, row_end, y, y_stride);
-    case DType::kF32: return MatMulF<DType::kF32>(w, x, n_tokens, row_begin, row_end, y, y_stride);
-    case DType::kF16: return MatMulF<DType::kF16>(w, x, n_tokens, row_begin, row_end, y, y_stride);
+    case DType::kF32:
+      return MatMulF<DType::kF32>(w, x, n_tokens, row_begin, row_end, y, y_stride);
+    case DType::kF16:
+      return MatMulF<DType::kF16>(w, x, n_tokens, row_begin, row_end, y, y_stride);
     case DType::kBF16:
       return MatMulF<DType::kBF16>(w, x, n_tokens, row_begin, row_end, y, y_stride);
-    case DType::kQ2_K: return kq::MatMulK<DType::kQ2_K>(w, x, n_tokens, row_begin, row_end, y, y_stride);
-    case DType::kQ3_K: return kq::MatMulK<DType::kQ3_K>(w, x, n_tokens, row_begin, row_end, y, y_stride);
-    case DType::kQ4_K: return kq::MatMulK<DType::kQ4_K>(w, x, n_tokens, row_begin, row_end, y, y_stride);
-    case DType::kQ5_K: return kq::MatMulK<DType::kQ5_K>(w, x, n_tokens, row_begin, row_end, y, y_stride);
-    case DType::kQ6_K: return kq::MatMulK<DType::kQ6_K>(w, x, n_tokens, row_begin, row_end, y, y_stride);
-    case DType::kQ8_K: return;  // not a weight type
+    case DType::kQ2_K:
+      return kq::MatMulK<DType::kQ2_K>(w, x, n_tokens, row_begin, row_end, y, y_stride);
+    case DType::kQ3_K:
+      return kq::MatMulK<DType::kQ3_K>(w, x, n_tokens, row_begin, row_end, y, y_stride);
+    case DType::kQ4_K:
+      return kq::MatMulK<DType::kQ4_K>(w, x, n_tokens, row_begin, row_end, y, y_stride);
+    case DType::kQ5_K:
+      return kq::MatMulK<DType::kQ5_K>(w, x, n_tokens, row_begin, row_end, y, y_stride);
+    case DType::kQ6_K:
+      return kq::MatMulK<DType::kQ6_K>(w, x, n_tokens, row_begin, row_end, y, y_stride);
+    case DType::kQ8_K:
+      return;  // not a weight type
   }
 }
 
@@ -206,17 +222,23 @@ HWY_INLINE void WidenRow(const uint8_t* row, size_t n, float* out) {
 
 void DequantizeRow(DType type, const uint8_t* row, size_t n, float* out) {
   switch (type) {
-    case DType::kF32: return WidenRow<DType::kF32>(row, n, out);
-    case DType::kF16: return WidenRow<DType::kF16>(row, n, out);
-    case DType::kBF16: return WidenRow<DType::kBF16>(row, n, out);
+    case DType::kF32:
+      return WidenRow<DType::kF32>(row, n, out);
+    case DType::kF16:
+      return WidenRow<DType::kF16>(row, n, out);
+    case DType::kBF16:
+      return WidenRow<DType::kBF16>(row, n, out);
     case DType::kQ8_0:
-    case DType::kQ4_0: break;
+    case DType::kQ4_0:
+      break;
     case DType::kQ2_K:
     case DType::kQ3_K:
     case DType::kQ4_K:
     case DType::kQ5_K:
-    case DType::kQ6_K: return gemma::kernels::kq::DequantizeRow(type, row, n, out);
-    case DType::kQ8_K: return;  // not a weight type
+    case DType::kQ6_K:
+      return gemma::kernels::kq::DequantizeRow(type, row, n, out);
+    case DType::kQ8_K:
+      return;  // not a weight type
   }
   const hn::CappedTag<float, 8> df;
   const hn::Rebind<int32_t, decltype(df)> di;

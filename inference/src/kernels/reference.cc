@@ -1,10 +1,10 @@
 #include "kernels/reference.h"
 
-#include "kernels/kquant.h"
-
 #include <cmath>
 #include <cstring>
 #include <numbers>
+
+#include "kernels/kquant.h"
 
 namespace gemma::kernels::ref {
 
@@ -103,7 +103,8 @@ static float WeightAt(DType type, const uint8_t* row, size_t i) {
       return u.d * static_cast<float>(u.sc[j / 16]) * static_cast<float>(u.q[j]) -
              u.dmin * static_cast<float>(u.m[j / 16]);
     }
-    case DType::kQ8_K: break;
+    case DType::kQ8_K:
+      break;
   }
   return 0.0f;
 }

@@ -13,25 +13,38 @@ bool IsKnownDType(uint32_t raw) {
     case DType::kQ4_K:
     case DType::kQ5_K:
     case DType::kQ6_K:
-    case DType::kBF16: return true;
-    case DType::kQ8_K: return false;  // an activation format, not a weight type
+    case DType::kBF16:
+      return true;
+    case DType::kQ8_K:
+      return false;  // an activation format, not a weight type
   }
   return false;
 }
 
 const char* DTypeName(DType t) {
   switch (t) {
-    case DType::kF32: return "F32";
-    case DType::kF16: return "F16";
-    case DType::kQ4_0: return "Q4_0";
-    case DType::kQ8_0: return "Q8_0";
-    case DType::kQ2_K: return "Q2_K";
-    case DType::kQ3_K: return "Q3_K";
-    case DType::kQ4_K: return "Q4_K";
-    case DType::kQ5_K: return "Q5_K";
-    case DType::kQ6_K: return "Q6_K";
-    case DType::kQ8_K: return "Q8_K";
-    case DType::kBF16: return "BF16";
+    case DType::kF32:
+      return "F32";
+    case DType::kF16:
+      return "F16";
+    case DType::kQ4_0:
+      return "Q4_0";
+    case DType::kQ8_0:
+      return "Q8_0";
+    case DType::kQ2_K:
+      return "Q2_K";
+    case DType::kQ3_K:
+      return "Q3_K";
+    case DType::kQ4_K:
+      return "Q4_K";
+    case DType::kQ5_K:
+      return "Q5_K";
+    case DType::kQ6_K:
+      return "Q6_K";
+    case DType::kQ8_K:
+      return "Q8_K";
+    case DType::kBF16:
+      return "BF16";
   }
   return "?";
 }
@@ -44,17 +57,27 @@ size_t DTypeBlockElems(DType t) {
 
 size_t DTypeBlockBytes(DType t) {
   switch (t) {
-    case DType::kF32: return 4;
+    case DType::kF32:
+      return 4;
     case DType::kF16:
-    case DType::kBF16: return 2;
-    case DType::kQ4_0: return sizeof(BlockQ4_0);
-    case DType::kQ8_0: return sizeof(BlockQ8_0);
-    case DType::kQ2_K: return sizeof(BlockQ2_K);
-    case DType::kQ3_K: return sizeof(BlockQ3_K);
-    case DType::kQ4_K: return sizeof(BlockQ4_K);
-    case DType::kQ5_K: return sizeof(BlockQ5_K);
-    case DType::kQ6_K: return sizeof(BlockQ6_K);
-    case DType::kQ8_K: return sizeof(BlockQ8_K);
+    case DType::kBF16:
+      return 2;
+    case DType::kQ4_0:
+      return sizeof(BlockQ4_0);
+    case DType::kQ8_0:
+      return sizeof(BlockQ8_0);
+    case DType::kQ2_K:
+      return sizeof(BlockQ2_K);
+    case DType::kQ3_K:
+      return sizeof(BlockQ3_K);
+    case DType::kQ4_K:
+      return sizeof(BlockQ4_K);
+    case DType::kQ5_K:
+      return sizeof(BlockQ5_K);
+    case DType::kQ6_K:
+      return sizeof(BlockQ6_K);
+    case DType::kQ8_K:
+      return sizeof(BlockQ8_K);
   }
   return 0;
 }
@@ -95,7 +118,7 @@ uint16_t F32ToF16(float f) {
     return static_cast<uint16_t>(sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0));
   }
   if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // overflow -> inf
-  if (abs < 0x38800000u) {  // subnormal or zero in half
+  if (abs < 0x38800000u) {                                      // subnormal or zero in half
     if (abs < 0x33000000u) return static_cast<uint16_t>(sign);  // below half of smallest subnormal
     const uint32_t exp = abs >> 23;
     const uint32_t mant = (abs & 0x7fffffu) | 0x800000u;
@@ -115,7 +138,8 @@ uint16_t F32ToF16(float f) {
 uint16_t F32ToBF16(float f) {
   uint32_t x;
   std::memcpy(&x, &f, 4);
-  if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);  // quiet NaN
+  if ((x & 0x7fffffffu) > 0x7f800000u)
+    return static_cast<uint16_t>((x >> 16) | 0x40u);  // quiet NaN
   x += 0x7fffu + ((x >> 16) & 1u);
   return static_cast<uint16_t>(x >> 16);
 }

@@ -118,7 +118,9 @@ const char* DTypeName(DType t);
 size_t DTypeBlockElems(DType t);
 size_t DTypeBlockBytes(DType t);
 // Bytes of a row of `n` elements; n must be a multiple of DTypeBlockElems.
-inline size_t DTypeRowBytes(DType t, size_t n) { return n / DTypeBlockElems(t) * DTypeBlockBytes(t); }
+inline size_t DTypeRowBytes(DType t, size_t n) {
+  return n / DTypeBlockElems(t) * DTypeBlockBytes(t);
+}
 
 // IEEE half <-> float, exact (round to nearest even on the way down), as
 // ggml's GGML_FP32_TO_FP16 / F16C does.

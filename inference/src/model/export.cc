@@ -149,7 +149,8 @@ typename Writer::DataFn TensorData(const ModelSource& src, const std::vector<DTy
 }  // namespace
 
 DType ExportType(const SourceTensor& t, const ExportOptions& o, bool widen_norms) {
-  if (t.dims.size() >= 2) return o.matrix_type_of ? o.matrix_type_of(t) : o.matrix_type.value_or(t.type);
+  if (t.dims.size() >= 2)
+    return o.matrix_type_of ? o.matrix_type_of(t) : o.matrix_type.value_or(t.type);
   return widen_norms ? DType::kF32 : t.type;
 }
 

@@ -26,9 +26,9 @@ void ForEachToken(ThreadPool& pool, size_t n, const F& fn) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<ForwardPass>> ForwardPass::Create(const ModelConfig& c, const ModelWeights& w,
-                                                           size_t max_batch, size_t num_threads,
-                                                           size_t max_context) {
+StatusOr<std::unique_ptr<ForwardPass>> ForwardPass::Create(const ModelConfig& c,
+                                                           const ModelWeights& w, size_t max_batch,
+                                                           size_t num_threads, size_t max_context) {
   std::unique_ptr<ForwardPass> fp(new ForwardPass(c, w));
   fp->max_batch_ = max_batch;
   fp->num_threads_ = std::max<size_t>(1, num_threads);
@@ -38,8 +38,9 @@ StatusOr<std::unique_ptr<ForwardPass>> ForwardPass::Create(const ModelConfig& c,
   const size_t max_cols = std::max({d, qd, ff});
   // Q8_0 rows, then Q8_K rows (a layer may mix Q4_0/Q8_0 and K-quant weights).
   fp->q8k_offset_ = Arena::RoundUp(B * kernels::PreparedRowBytes(DType::kQ8_0, max_cols));
-  const size_t prep_bytes = std::max(B * kernels::PreparedRowBytes(DType::kF32, max_cols),
-                                     fp->q8k_offset_ + B * kernels::PreparedRowBytes(DType::kQ8_K, max_cols));
+  const size_t prep_bytes =
+      std::max(B * kernels::PreparedRowBytes(DType::kF32, max_cols),
+               fp->q8k_offset_ + B * kernels::PreparedRowBytes(DType::kQ8_K, max_cols));
   auto f = [](size_t n) { return Arena::RoundUp(n * sizeof(float)); };
   const size_t bytes = f(B * d) * 3 + f(B * qd) * 2 + f(B * kvd) * 2 + f(B * ff) * 2 +
                        Arena::RoundUp(prep_bytes) + f(B * hd2) * 4 +
@@ -75,8 +76,8 @@ StatusOr<std::unique_ptr<ForwardPass>> ForwardPass::Create(const ModelConfig& c,
   for (size_t i = 0; i < hd2; ++i) {
     const double e = -2.0 * static_cast<double>(i) / static_cast<double>(c.head_dim);
     fp->inv_freq_local_[i] = std::pow(static_cast<double>(c.rope_base_local), e);
-    fp->inv_freq_global_[i] =
-        std::pow(static_cast<double>(c.rope_base_global), e) / static_cast<double>(c.rope_linear_scale);
+    fp->inv_freq_global_[i] = std::pow(static_cast<double>(c.rope_base_global), e) /
+                              static_cast<double>(c.rope_linear_scale);
   }
   return fp;
 }
@@ -99,22 +100,26 @@ void ForwardPass::ComputeRope(std::span<const BatchToken> batch) {
   }
 }
 
-void ForwardPass::MatMuls(ThreadPool& pool, const float* x, size_t n, std::initializer_list<MatJob> jobs) {
+void ForwardPass::MatMuls(ThreadPool& pool, const float* x, size_t n,
+                          std::initializer_list<MatJob> jobs) {
   const size_t cols = jobs.begin()->w->cols;
   // Quantized weights read Q8_0 activations, prepared once for all jobs;
   // float weights read x itself (its prepared form is the same bytes).
   bool any_quantized = false, any_k = false;
-  for (const MatJob& j : jobs) any_quantized |= IsQuantized(j.w->type), any_k |= IsKQuant(j.w->type);
+  for (const MatJob& j : jobs)
+    any_quantized |= IsQuantized(j.w->type), any_k |= IsKQuant(j.w->type);
   const size_t q8_row = kernels::PreparedRowBytes(DType::kQ8_0, cols);
   const size_t q8k_row = kernels::PreparedRowBytes(DType::kQ8_K, cols);
   uint8_t* const prepared_k = prepared_ + q8k_offset_;
   if (any_quantized || any_k) {
     ForEachToken(pool, n, [&](size_t t) {
       if (any_quantized) {
-        kernels::PrepareActivations(DType::kQ8_0, x + t * cols, 1, cols, cols, prepared_ + t * q8_row);
+        kernels::PrepareActivations(DType::kQ8_0, x + t * cols, 1, cols, cols,
+                                    prepared_ + t * q8_row);
       }
       if (any_k) {
-        kernels::PrepareActivations(DType::kQ8_K, x + t * cols, 1, cols, cols, prepared_k + t * q8k_row);
+        kernels::PrepareActivations(DType::kQ8_K, x + t * cols, 1, cols, cols,
+                                    prepared_k + t * q8k_row);
       }
     });
   }
@@ -141,15 +146,17 @@ void ForwardPass::MatMuls(ThreadPool& pool, const float* x, size_t n, std::initi
     const size_t r0 = (task - first_task[j]) * chunk[j];
     const size_t r1 = std::min(w.rows, r0 + chunk[j]);
     const uint8_t* xin = IsQuantized(w.type) ? prepared_
-                         : IsKQuant(w.type) ? prepared_k
-                                            : reinterpret_cast<const uint8_t*>(x);
+                         : IsKQuant(w.type)  ? prepared_k
+                                             : reinterpret_cast<const uint8_t*>(x);
     kernels::MatMul(w, xin, n, r0, r1, job_list[j].y, w.rows);
   });
 }
 
-void ForwardPass::Attention(size_t il, std::span<const BatchToken> batch, KvCache& kv, ThreadPool& pool) {
+void ForwardPass::Attention(size_t il, std::span<const BatchToken> batch, KvCache& kv,
+                            ThreadPool& pool) {
   const LayerWeights& L = w_.layers[il];
-  const size_t n = batch.size(), hd = c_.head_dim, hd2 = hd / 2, nh = c_.n_heads, nkv = c_.n_kv_heads;
+  const size_t n = batch.size(), hd = c_.head_dim, hd2 = hd / 2, nh = c_.n_heads,
+               nkv = c_.n_kv_heads;
   const size_t qd = c_.q_dim(), kvd = c_.kv_dim(), group = nh / nkv;
   const bool local = c_.IsLocalLayer(il);
   const float* cos_tab = local ? cos_local_ : cos_global_;
@@ -212,7 +219,8 @@ void ForwardPass::Attention(size_t il, std::span<const BatchToken> batch, KvCach
   });
 }
 
-void ForwardPass::Run(std::span<const BatchToken> batch, KvCache& kv, ThreadPool& pool, float* logits) {
+void ForwardPass::Run(std::span<const BatchToken> batch, KvCache& kv, ThreadPool& pool,
+                      float* logits) {
   const size_t n = batch.size(), d = c_.d_model, ff = c_.ffn_dim;
   const float eps = c_.rms_eps;
   const kernels::MatView& emb = w_.token_embd;
@@ -227,7 +235,8 @@ void ForwardPass::Run(std::span<const BatchToken> batch, KvCache& kv, ThreadPool
 
   for (size_t il = 0; il < c_.n_layers; ++il) {
     const LayerWeights& L = w_.layers[il];
-    ForEachToken(pool, n, [&](size_t t) { kernels::RMSNorm(x_ + t * d, L.attn_norm, d, eps, xn_ + t * d); });
+    ForEachToken(pool, n,
+                 [&](size_t t) { kernels::RMSNorm(x_ + t * d, L.attn_norm, d, eps, xn_ + t * d); });
     MatMuls(pool, xn_, n, {{&L.attn_q, q_}, {&L.attn_k, k_}, {&L.attn_v, v_}});
     Attention(il, batch, kv, pool);
     MatMuls(pool, att_, n, {{&L.attn_output, o_}});
@@ -238,7 +247,8 @@ void ForwardPass::Run(std::span<const BatchToken> batch, KvCache& kv, ThreadPool
       kernels::RMSNorm(x_ + t * d, L.ffn_norm, d, eps, xn_ + t * d);
     });
     MatMuls(pool, xn_, n, {{&L.ffn_gate, gate_}, {&L.ffn_up, up_}});
-    ForEachToken(pool, n, [&](size_t t) { kernels::GeluTanhMul(gate_ + t * ff, up_ + t * ff, ff); });
+    ForEachToken(pool, n,
+                 [&](size_t t) { kernels::GeluTanhMul(gate_ + t * ff, up_ + t * ff, ff); });
     MatMuls(pool, gate_, n, {{&L.ffn_down, o_}});
     ForEachToken(pool, n, [&](size_t t) {
       float* o = o_ + t * d;
@@ -259,12 +269,14 @@ void ForwardPass::Run(std::span<const BatchToken> batch, KvCache& kv, ThreadPool
   }
   if (n_out == 0) return;
   ForEachToken(pool, n_out, [&](size_t j) {
-    kernels::RMSNorm(x_ + static_cast<size_t>(out_rows_[j]) * d, w_.output_norm, d, eps, xn_ + j * d);
+    kernels::RMSNorm(x_ + static_cast<size_t>(out_rows_[j]) * d, w_.output_norm, d, eps,
+                     xn_ + j * d);
   });
   MatMuls(pool, xn_, n_out, {{&emb, logits}});
   if (c_.final_softcap > 0.0f) {
     const size_t nv = c_.n_vocab;
-    ForEachToken(pool, n_out, [&](size_t j) { kernels::SoftCap(logits + j * nv, nv, c_.final_softcap); });
+    ForEachToken(pool, n_out,
+                 [&](size_t j) { kernels::SoftCap(logits + j * nv, nv, c_.final_softcap); });
   }
 }
 

@@ -57,9 +57,10 @@ class ForwardPass {
   uint8_t* prepared_ = nullptr;  // activations converted for quantized matmuls
   size_t q8k_offset_ = 0;        // where the Q8_K form (K-quant weights) starts in prepared_
   // RoPE tables per token: cos/sin for local and global layers [max_batch][head_dim/2].
-  float *cos_local_ = nullptr, *sin_local_ = nullptr, *cos_global_ = nullptr, *sin_global_ = nullptr;
+  float *cos_local_ = nullptr, *sin_local_ = nullptr, *cos_global_ = nullptr,
+        *sin_global_ = nullptr;
   std::vector<double> inv_freq_local_, inv_freq_global_;
-  float* scores_ = nullptr;  // [num_threads][max_context]
+  float* scores_ = nullptr;      // [num_threads][max_context]
   int32_t* out_rows_ = nullptr;  // batch indices that want logits
 };
 

@@ -88,8 +88,10 @@ bool EncodeRow(DType type, const float* x, size_t n, uint8_t* out) {
     case DType::kQ3_K:
     case DType::kQ4_K:
     case DType::kQ5_K:
-    case DType::kQ6_K: return QuantizeRowK(type, x, n, out);
-    case DType::kQ8_K: return false;
+    case DType::kQ6_K:
+      return QuantizeRowK(type, x, n, out);
+    case DType::kQ8_K:
+      return false;
   }
   return false;
 }
@@ -111,12 +113,18 @@ uint32_t LlamaFileType(DType type) {
       return 7;
     case DType::kBF16:
       return 32;
-    case DType::kQ2_K: return 10;
-    case DType::kQ3_K: return 11;  // Q3_K_S
-    case DType::kQ4_K: return 14;  // Q4_K_S
-    case DType::kQ5_K: return 16;  // Q5_K_S
-    case DType::kQ6_K: return 18;
-    case DType::kQ8_K: return 0;
+    case DType::kQ2_K:
+      return 10;
+    case DType::kQ3_K:
+      return 11;  // Q3_K_S
+    case DType::kQ4_K:
+      return 14;  // Q4_K_S
+    case DType::kQ5_K:
+      return 16;  // Q5_K_S
+    case DType::kQ6_K:
+      return 18;
+    case DType::kQ8_K:
+      return 0;
   }
   return 0;
 }
