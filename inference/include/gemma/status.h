@@ -94,7 +94,11 @@ class [[nodiscard]] StatusOr {
 // `GEMMA_ASSIGN_OR_RETURN(auto x, Foo());` binds x or returns Foo()'s error.
 #define GEMMA_ASSIGN_OR_RETURN(lhs, expr) \
   GEMMA_ASSIGN_OR_RETURN_IMPL(GEMMA_CONCAT(gemma_or_, __LINE__), lhs, expr)
+// lhs is a declaration ("auto x") and tmp an identifier: neither can be
+// parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define GEMMA_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                \
   if (!tmp.ok()) return tmp.status();               \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -116,7 +116,7 @@ StatusOr<ModelConfig> ConfigFromGguf(const GgufFile& g) {
     GEMMA_RETURN_IF_ERROR(ReadFloat(g, a + "final_logit_softcapping", &c.final_softcap, false));
     GEMMA_RETURN_IF_ERROR(ReadSize(g, a + "attention.sliding_window", &c.sliding_window, false));
     if (c.n_layers == 46 && c.n_heads != 0)
-      query_pre_attn = static_cast<float>(c.d_model / c.n_heads);
+      query_pre_attn = static_cast<float>(size_t{c.d_model / c.n_heads});  // integer, as llama.cpp
   } else if (c.arch == Architecture::kGemma3) {
     c.post_norms = true;
     c.qk_norm = true;
@@ -136,7 +136,7 @@ StatusOr<ModelConfig> ConfigFromGguf(const GgufFile& g) {
       return CorruptData(g.path() + ": " + a + "rope.scaling.factor must be > 0");
     c.rope_linear_scale = factor;
     if (c.n_layers == 62 && c.n_heads != 0)
-      query_pre_attn = static_cast<float>(c.d_model / c.n_heads);
+      query_pre_attn = static_cast<float>(size_t{c.d_model / c.n_heads});  // integer, as llama.cpp
   }
   c.query_scale = 1.0f / std::sqrt(query_pre_attn);
   GEMMA_RETURN_IF_ERROR(ValidateConfig(c, g.path()));

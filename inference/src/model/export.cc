@@ -47,7 +47,7 @@ Status ConfigToGguf(const ModelSource& src, GgufWriter* w) {
   double qpas = static_cast<double>(c.head_dim);
   if ((c.arch == Architecture::kGemma2 && c.n_layers == 46) ||
       (c.arch == Architecture::kGemma3 && c.n_layers == 62)) {
-    qpas = static_cast<double>(c.d_model / c.n_heads);
+    qpas = static_cast<double>(size_t{c.d_model / c.n_heads});  // integer, as llama.cpp
   }
   if (std::fabs(c.query_scale - static_cast<float>(1.0 / std::sqrt(qpas))) >
       1e-6f * c.query_scale) {
@@ -122,8 +122,11 @@ Status VocabToGguf(const ModelSource& src, GgufWriter* w) {
       merges.push_back(v.pieces[l] + " " + v.pieces[r]);
     }
   }
-  if (!merges.empty()) w->Set("tokenizer.ggml.merges", GgufStringArray(std::move(merges)));
-  if (v.scores.empty() && merges.empty() && v.merge_ids.empty()) {
+  // Decided before `merges` is moved from: zero scores only for a vocabulary
+  // with neither scores nor merges.
+  const bool has_merges = !merges.empty();
+  if (has_merges) w->Set("tokenizer.ggml.merges", GgufStringArray(std::move(merges)));
+  if (v.scores.empty() && !has_merges && v.merge_ids.empty()) {
     w->Set("tokenizer.ggml.scores", GgufF32Array(std::vector<float>(n, 0.0f)));
   }
   auto id = [&](const char* key, int32_t value) {

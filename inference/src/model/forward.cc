@@ -196,7 +196,7 @@ void ForwardPass::Attention(size_t il, std::span<const BatchToken> batch, KvCach
     const size_t t = task / nh, h = task % nh, kvh = h / group;
     const BatchToken& b = batch[t];
     const int32_t lo = local ? std::max(0, b.pos - window + 1) : 0;
-    const size_t count = static_cast<size_t>(b.pos - lo + 1);
+    const size_t count = static_cast<size_t>(b.pos - lo) + 1;
     float* s = scores_ + thread * max_context_;
     const float* qh = q_ + t * qd + h * hd;
     for (size_t i = 0; i < count; ++i) {
