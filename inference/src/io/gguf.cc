@@ -45,31 +45,6 @@ size_t InitialReserve(uint64_t count) {
 
 bool IsValidGgufType(uint32_t t) { return t <= static_cast<uint32_t>(GgufType::kF64); }
 
-// Bytes of one scalar of type t in the file; 0 for string and array.
-size_t ScalarBytes(GgufType t) {
-  switch (t) {
-    case GgufType::kU8:
-    case GgufType::kI8:
-    case GgufType::kBool:
-      return 1;
-    case GgufType::kU16:
-    case GgufType::kI16:
-      return 2;
-    case GgufType::kU32:
-    case GgufType::kI32:
-    case GgufType::kF32:
-      return 4;
-    case GgufType::kU64:
-    case GgufType::kI64:
-    case GgufType::kF64:
-      return 8;
-    case GgufType::kString:
-    case GgufType::kArray:
-      return 0;
-  }
-  return 0;
-}
-
 // GGML type names, for messages about types gemma-core does not handle.
 const char* GgmlTypeName(uint32_t id) {
   static constexpr const char* kNames[] = {
@@ -268,7 +243,7 @@ class Reader {
 
 // Reads one scalar of type t (not string/array) as the raw bits widened to 64.
 bool ReadScalarBits(Reader& r, GgufType t, uint64_t* bits, const char* field) {
-  switch (ScalarBytes(t)) {
+  switch (GgufScalarBytes(t)) {
     case 1: {
       uint8_t v = 0;
       if (!r.ReadUInt(&v, field)) return false;
@@ -329,7 +304,7 @@ Status ReadArray(Reader& r, GgufValue* out) {
   out->elem_type = et;
   uint64_t count = 0;
   GGUF_READ(r, r.ReadUInt(&count, "array length"));
-  const uint64_t min_elem = et == GgufType::kString ? 8 : ScalarBytes(et);
+  const uint64_t min_elem = et == GgufType::kString ? 8 : GgufScalarBytes(et);
   if (count > r.remaining() / min_elem) {
     return r.Corrupt("array of " + std::to_string(count) + " " + GgufTypeName(et) +
                      " elements cannot fit in the " + std::to_string(r.remaining()) +
@@ -436,6 +411,30 @@ std::string JoinArray(const std::vector<T>& v, size_t max_items, GgufType et, F&
 }
 
 }  // namespace
+
+size_t GgufScalarBytes(GgufType t) {
+  switch (t) {
+    case GgufType::kU8:
+    case GgufType::kI8:
+    case GgufType::kBool:
+      return 1;
+    case GgufType::kU16:
+    case GgufType::kI16:
+      return 2;
+    case GgufType::kU32:
+    case GgufType::kI32:
+    case GgufType::kF32:
+      return 4;
+    case GgufType::kU64:
+    case GgufType::kI64:
+    case GgufType::kF64:
+      return 8;
+    case GgufType::kString:
+    case GgufType::kArray:
+      return 0;
+  }
+  return 0;
+}
 
 const char* GgufTypeName(GgufType t) {
   switch (t) {

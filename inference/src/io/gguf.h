@@ -35,6 +35,8 @@ enum class GgufType : uint32_t {
   kF64 = 12,
 };
 const char* GgufTypeName(GgufType t);
+// Bytes of one scalar of type t in a GGUF file; 0 for string and array.
+size_t GgufScalarBytes(GgufType t);
 inline bool IsUnsignedInt(GgufType t) {
   return t == GgufType::kU8 || t == GgufType::kU16 || t == GgufType::kU32 || t == GgufType::kU64;
 }

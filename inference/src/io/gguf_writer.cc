@@ -16,24 +16,6 @@ void PutStr(std::vector<uint8_t>* b, std::string_view s) {
   b->insert(b->end(), s.begin(), s.end());
 }
 
-int ScalarWidth(GgufType t) {
-  switch (t) {
-    case GgufType::kU8:
-    case GgufType::kI8:
-    case GgufType::kBool:
-      return 1;
-    case GgufType::kU16:
-    case GgufType::kI16:
-      return 2;
-    case GgufType::kU32:
-    case GgufType::kI32:
-    case GgufType::kF32:
-      return 4;
-    default:
-      return 8;
-  }
-}
-
 uint64_t DoubleBits(double d, GgufType t) {
   if (t == GgufType::kF32) {
     const float f = static_cast<float>(d);
@@ -50,11 +32,11 @@ uint64_t DoubleBits(double d, GgufType t) {
 template <typename T>
 void PutScalar(std::vector<uint8_t>* b, GgufType t, const T& v) {
   if constexpr (std::is_same_v<T, double>) {
-    PutLE(b, DoubleBits(v, t), ScalarWidth(t));
+    PutLE(b, DoubleBits(v, t), static_cast<int>(GgufScalarBytes(t)));
   } else if constexpr (std::is_same_v<T, bool>) {
     PutLE(b, v ? 1 : 0, 1);
   } else {
-    PutLE(b, static_cast<uint64_t>(v), ScalarWidth(t));
+    PutLE(b, static_cast<uint64_t>(v), static_cast<int>(GgufScalarBytes(t)));
   }
 }
 
