@@ -52,6 +52,12 @@ struct LoadOptions {
   // pages. true: the file is mapped in place (zero-copy, pages shared with
   // other processes, faster load). Other platforms always map.
   bool mmap = false;
+  // true (default): where the CPU's kernels read Q8_0 / Q4_0 matrices faster
+  // with 16 rows interleaved (AVX-512 VNNI), rearrange them so at load, in
+  // the engine's own copy of the weights (not with `mmap`). Results differ
+  // from the row layout's only by float rounding. false, or the environment
+  // variable GEMMA_INTERLEAVE=0: keep the file's layout (A/B measurements).
+  bool interleave = true;
 };
 
 class Model {

@@ -89,6 +89,8 @@ class GcoreFile {
   const std::vector<GcoreTensor>& tensors() const { return tensors_; }
   const GcoreTensor* FindTensor(std::string_view name) const;
   const GcoreKv* FindConfig(std::string_view key) const;
+  // The file's bytes (null for FromMemory).
+  MappedFile* mapped_file() const { return map_.get(); }
   // Typed config lookups; errors name the file and key.
   StatusOr<uint64_t> ConfigU64(std::string_view key) const;
   StatusOr<double> ConfigF64(std::string_view key) const;

@@ -100,6 +100,8 @@ class GgufFile {
 
   const std::vector<GgufTensor>& tensors() const { return tensors_; }
   const GgufTensor* FindTensor(std::string_view name) const;
+  // The file's bytes (null for FromMemory).
+  MappedFile* mapped_file() const { return map_.get(); }
 
  private:
   GgufFile() = default;

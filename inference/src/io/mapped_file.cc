@@ -118,7 +118,6 @@ Status ErrnoError(const std::string& path, const char* what, int err) {
 // cannot be had; read errors are errors.
 StatusOr<Mapping> ReadIntoHugePages(const std::string& path, int fd, size_t size) {
   constexpr size_t kHuge = size_t{2} << 20;
-  if (size < 16 * kHuge) return Mapping{};  // small files: nothing to gain
   const size_t bytes = (size + kHuge - 1) / kHuge * kHuge;
   void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return Mapping{};
@@ -207,5 +206,15 @@ StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path,
 }
 
 MappedFile::~MappedFile() { OSUnmap(Mapping{data_, size_, anon_bytes_}); }
+
+bool MappedFile::SetWritable(bool writable) {
+  if (!copied()) return false;
+#if defined(_WIN32)
+  return false;  // copies are Linux only
+#else
+  return ::mprotect(const_cast<uint8_t*>(data_), anon_bytes_,
+                    writable ? PROT_READ | PROT_WRITE : PROT_READ) == 0;
+#endif
+}
 
 }  // namespace gemma

@@ -8,7 +8,9 @@
 // Q4_0 (docs/BENCHMARKS.md). The price is a copy at load (bounded by read
 // speed) and no sharing of the pages between processes; Residency::kMap keeps
 // the zero-copy mapping (`--mmap`). Where huge pages are unavailable (other
-// OSes, or the allocation fails) kHugePages falls back to kMap.
+// OSes, or the allocation fails) kHugePages falls back to kMap. Small files
+// are copied too (they gain nothing from huge pages, but owning the bytes lets
+// the model rearrange them for its kernels, see SetWritable).
 #pragma once
 
 #include <cstddef>
@@ -33,6 +35,11 @@ class MappedFile {
   size_t size() const { return size_; }
   // True when the bytes were read into anonymous huge-page memory.
   bool copied() const { return anon_bytes_ != 0; }
+  // Copies only (copied()): makes the bytes writable, or read-only again, for
+  // a one-time rearrangement by the owner at load (the model interleaves
+  // weight rows for its kernels). Returns false (and changes nothing) for a
+  // file map, whose pages are never written.
+  bool SetWritable(bool writable);
   const std::string& path() const { return path_; }
 
  private:

@@ -28,14 +28,32 @@ int64_t TargetFromName(const std::string& name);
 
 // ---- Matrix multiplication ---------------------------------------------------
 // A weight matrix of `rows` output features by `cols` inputs, row-major, rows
-// `row_bytes` apart, in its GGUF block layout (consumed in place).
+// `row_bytes` apart, in its GGUF block layout (consumed in place), or for
+// Q8_0 / Q4_0 optionally in strips of kStripRows interleaved rows
+// (interleave.h), which the AVX3_DL kernels read faster.
 struct MatView {
   DType type = DType::kF32;
   const uint8_t* data = nullptr;
   size_t rows = 0;
   size_t cols = 0;
   size_t row_bytes = 0;
+  bool interleaved = false;
 };
+
+// Rows per strip of an interleaved matrix.
+constexpr size_t kStripRows = 16;
+// True when the active target's MatMul is faster on interleaved Q8_0 / Q4_0
+// weights than on the GGUF layout (AVX3_DL). Every target computes correct
+// results on both layouts.
+bool PrefersInterleavedWeights();
+// Q8_0 / Q4_0 with rows a multiple of kStripRows, not interleaved yet.
+bool CanInterleave(const MatView& w);
+// Rewrites w's bytes in place into the interleaved layout and marks w so.
+// `writable` must be w.data, in memory the caller may write. Requires
+// CanInterleave(*w); the matrix's size does not change.
+void InterleaveRows(MatView* w, uint8_t* writable);
+// Row r of w (any type and layout) as f32: w.cols elements.
+void DequantizeMatRow(const MatView& w, size_t r, float* out);
 
 // Activations are converted once per matmul input into the form the weight
 // type's dot product consumes, then shared by every matmul reading that input

@@ -27,14 +27,17 @@
 #include <cstring>
 #include <new>
 #include <utility>
+#include <vector>
 
 #include "hwy/highway.h"
 #include "kernels/convert-inl.h"
 #include "kernels/int8_dot-inl.h"
+#include "kernels/interleave.h"
 #include "kernels/kernels.h"
 #include "kernels/kquant.h"
 #include "kernels/kquant_matmul-inl.h"
 #include "kernels/matmul_float-inl.h"
+#include "kernels/matmul_strip-inl.h"
 #include "kernels/matmul_z512-inl.h"
 #include "kernels/types.h"
 
@@ -112,8 +115,44 @@ HWY_NOINLINE void MatMulF(const MatView& w, const uint8_t* x, size_t n_tokens, s
 }
 
 void MatMul(const MatView& w, const uint8_t* x, size_t n_tokens, size_t row_begin, size_t row_end,
+            float* y, size_t y_stride);
+
+bool PrefersInterleaved() {
+#if defined(GEMMA_INT8_VNNI)
+  return true;
+#else
+  return false;
+#endif
+}
+
+// Interleaved Q8_0 / Q4_0 (interleave.h): read as they are on AVX3_DL. Other
+// targets de-interleave one strip at a time and run their usual kernel on it:
+// correct everywhere, fast only where PrefersInterleaved (the loader
+// interleaves only then; tests switch targets under loaded weights).
+HWY_NOINLINE void MatMulInterleaved(const MatView& w, const uint8_t* x, size_t n_tokens,
+                                    size_t row_begin, size_t row_end, float* y, size_t y_stride) {
+#if defined(GEMMA_INT8_VNNI)
+  if (w.type == DType::kQ4_0) {
+    return strip::MatMulStrip<strip::Q4S>(w, x, n_tokens, row_begin, row_end, y, y_stride);
+  }
+  return strip::MatMulStrip<strip::Q8S>(w, x, n_tokens, row_begin, row_end, y, y_stride);
+#else
+  static thread_local std::vector<uint8_t> rows;
+  rows.resize(kStripRows * w.row_bytes);
+  const MatView sv{w.type, rows.data(), kStripRows, w.cols, w.row_bytes, false};
+  for (size_t s = row_begin / kStripRows; s * kStripRows < row_end; ++s) {
+    const size_t r0 = s * kStripRows;
+    DeinterleaveStrip(w, s, rows.data());
+    HWY_NAMESPACE::MatMul(sv, x, n_tokens, HWY_MAX(row_begin, r0) - r0,
+                          HWY_MIN(row_end, r0 + kStripRows) - r0, y + r0, y_stride);
+  }
+#endif
+}
+
+void MatMul(const MatView& w, const uint8_t* x, size_t n_tokens, size_t row_begin, size_t row_end,
             float* y, size_t y_stride) {
   if (n_tokens == 0 || row_begin >= row_end) return;
+  if (w.interleaved) return MatMulInterleaved(w, x, n_tokens, row_begin, row_end, y, y_stride);
   switch (w.type) {
     case DType::kQ8_0:
 #if defined(GEMMA_INT8_VNNI)

@@ -16,6 +16,9 @@ namespace gemma::kernels {
 HWY_EXPORT(MatMul);
 HWY_EXPORT(PrepareActivations);
 HWY_EXPORT(DequantizeRow);
+HWY_EXPORT(PrefersInterleaved);
+
+bool PrefersInterleavedWeights() { return HWY_DYNAMIC_DISPATCH(PrefersInterleaved)(); }
 
 size_t PreparedRowBytes(DType weight_type, size_t cols) {
   if (weight_type == DType::kQ8_0 || weight_type == DType::kQ4_0) {

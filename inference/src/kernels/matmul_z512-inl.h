@@ -258,8 +258,7 @@ struct XBuf {
   size_t cap = 0;
   ~XBuf() { ::operator delete[](p, std::align_val_t{64}); }
 };
-HWY_INLINE uint8_t* XScratch(size_t bytes) {
-  static thread_local XBuf buf;
+HWY_INLINE uint8_t* Grow(XBuf& buf, size_t bytes) {
   if (bytes > buf.cap) {
     ::operator delete[](buf.p, std::align_val_t{64});
     buf.p = nullptr;
@@ -267,6 +266,10 @@ HWY_INLINE uint8_t* XScratch(size_t bytes) {
     buf.p = static_cast<uint8_t*>(::operator new[](buf.cap, std::align_val_t{64}));
   }
   return buf.p;
+}
+HWY_INLINE uint8_t* XScratch(size_t bytes) {
+  static thread_local XBuf buf;
+  return Grow(buf, bytes);
 }
 
 // Decode (and small batches) use a fixed per-thread buffer, so decoding never

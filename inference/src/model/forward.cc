@@ -227,8 +227,7 @@ void ForwardPass::Run(std::span<const BatchToken> batch, KvCache& kv, ThreadPool
   // Gemma scales the embedding by sqrt(d_model).
   const float emb_scale = std::sqrt(static_cast<float>(d));
   ForEachToken(pool, n, [&](size_t t) {
-    const uint8_t* row = emb.data + static_cast<size_t>(batch[t].token) * emb.row_bytes;
-    kernels::DequantizeRow(emb.type, row, d, x_ + t * d);
+    kernels::DequantizeMatRow(emb, static_cast<size_t>(batch[t].token), x_ + t * d);
     kernels::Scale(x_ + t * d, d, emb_scale);
   });
   ComputeRope(batch);

@@ -111,6 +111,7 @@ StatusOr<ModelSource> Open(const std::string& path, const OpenOptions& options) 
   }
   for (const GcoreKv& kv : f->config())
     s.metadata.emplace_back("config." + kv.key, kv.ToDisplayString());
+  s.weights_file = f->mapped_file();
   s.keep_alive.push_back(std::shared_ptr<const GcoreFile>(std::move(f)));
   return s;
 }

@@ -1,5 +1,6 @@
 // Model loading: any format (model/source.h) -> config, weights, tokenizer,
 // and a summary.
+#include <cstdlib>
 #include <exception>
 #include <map>
 #include <new>
@@ -67,11 +68,13 @@ Model::~Model() = default;
 namespace {
 
 // Binds config, weights and tokenizer from a loaded source; the maps and
-// buffers the weights point into move into impl.
-Status Bind(Model::Impl& impl, ModelSource src, const ProgressCallback& progress) {
+// buffers the weights point into move into impl. `interleave`: let the
+// weights be rearranged for the kernels (InterleaveWeights).
+Status Bind(Model::Impl& impl, ModelSource src, const ProgressCallback& progress, bool interleave) {
   try {
     impl.config = src.config;
     GEMMA_ASSIGN_OR_RETURN(impl.weights, BindWeights(src.tensors, impl.config, src.path));
+    if (interleave) InterleaveWeights(&impl.weights, src.weights_file);
     if (src.vocab.pieces.size() != impl.config.n_vocab) {
       return CorruptData(
           src.path + ": the tokenizer has " + std::to_string(src.vocab.pieces.size()) +
@@ -104,7 +107,9 @@ StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path,
   OpenOptions open;
   open.residency = options.mmap ? MappedFile::Residency::kMap : MappedFile::Residency::kHugePages;
   GEMMA_ASSIGN_OR_RETURN(ModelSource src, OpenModelSource(path, open));
-  GEMMA_RETURN_IF_ERROR(Bind(*impl, std::move(src), options.progress));
+  const char* env = std::getenv("GEMMA_INTERLEAVE");
+  const bool interleave = options.interleave && !(env != nullptr && std::string(env) == "0");
+  GEMMA_RETURN_IF_ERROR(Bind(*impl, std::move(src), options.progress, interleave));
   return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
 
@@ -117,7 +122,7 @@ StatusOr<std::shared_ptr<const Model>> Model::LoadFromMemory(std::span<const uin
   GEMMA_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> gguf,
                          GgufFile::FromMemory(bytes, std::move(name)));
   GEMMA_ASSIGN_OR_RETURN(ModelSource src, SourceFromGguf(std::move(gguf)));
-  GEMMA_RETURN_IF_ERROR(Bind(*impl, std::move(src), progress));
+  GEMMA_RETURN_IF_ERROR(Bind(*impl, std::move(src), progress, /*interleave=*/false));
   return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
 

@@ -129,6 +129,7 @@ StatusOr<ModelSource> SourceFromGguf(std::unique_ptr<GgufFile> gguf) {
   s.tensors = GgufSourceTensors(g);
   for (const auto& [key, value] : g.metadata())
     s.metadata.emplace_back(key, value.ToDisplayString());
+  s.weights_file = gguf->mapped_file();
   s.gguf = std::move(gguf);
   return s;
 }

@@ -36,6 +36,10 @@ struct ModelSource {
   std::unique_ptr<GgufFile> gguf;  // GGUF sources: the parsed file
   // Maps and owned buffers the tensors point into.
   std::vector<std::shared_ptr<const void>> keep_alive;
+  // GGUF / .gcore: the file holding every tensor (owned by gguf or
+  // keep_alive). When it is a private copy (MappedFile::copied) the model may
+  // rearrange weights in place at load (InterleaveWeights).
+  MappedFile* weights_file = nullptr;
 
   const SourceTensor* Find(std::string_view name) const;
 };

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "io/gguf.h"
+#include "io/mapped_file.h"
 
 namespace gemma {
 namespace {
@@ -123,6 +124,26 @@ std::vector<SourceTensor> GgufSourceTensors(const GgufFile& g) {
   for (const GgufTensor& t : g.tensors())
     out.push_back({t.name, t.type, t.dims, t.data, t.n_bytes, {}});
   return out;
+}
+
+size_t InterleaveWeights(ModelWeights* w, MappedFile* file) {
+  if (file == nullptr || !kernels::PrefersInterleavedWeights()) return 0;
+  std::vector<kernels::MatView*> mats;
+  if (kernels::CanInterleave(w->token_embd)) mats.push_back(&w->token_embd);
+  for (LayerWeights& l : w->layers) {
+    for (kernels::MatView* m :
+         {&l.attn_q, &l.attn_k, &l.attn_v, &l.attn_output, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) {
+      if (kernels::CanInterleave(*m)) mats.push_back(m);
+    }
+  }
+  if (mats.empty() || !file->SetWritable(true)) return 0;
+  for (kernels::MatView* m : mats) {
+    // The bytes belong to `file`, now writable: the view's const is the
+    // model's promise not to change them after load.
+    kernels::InterleaveRows(m, const_cast<uint8_t*>(m->data));
+  }
+  file->SetWritable(false);
+  return mats.size();
 }
 
 StatusOr<ModelWeights> BindGgufWeights(const GgufFile& g, const ModelConfig& c) {

@@ -1,6 +1,7 @@
 // The tensors of a Gemma model, bound to memory that outlives them (a file
-// map, or buffers the loader owns). Matrices stay in their file layout; only
-// norm vectors that are not F32 in the file are widened into owned storage.
+// map, or buffers the loader owns). Matrices stay in their file layout (or are
+// interleaved in place, see InterleaveWeights); norm vectors that are not F32
+// in the file are widened into owned storage.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@
 namespace gemma {
 
 class GgufFile;
+class MappedFile;
 
 // One tensor as a format loader found it, under the engine's (GGUF) name.
 struct SourceTensor {
@@ -56,6 +58,11 @@ struct ModelWeights {
 // the file (`source`) and the tensor.
 StatusOr<ModelWeights> BindWeights(std::span<const SourceTensor> tensors, const ModelConfig& config,
                                    const std::string& source);
+// Rewrites the Q8_0 / Q4_0 matrices in place into the row-interleaved layout
+// (kernels/interleave.h) when the active kernels prefer it and `file` (which
+// holds every tensor) is a private copy that can be made writable; otherwise
+// leaves the weights as they are. Returns the number of matrices rewritten.
+size_t InterleaveWeights(ModelWeights* w, MappedFile* file);
 // The GGUF file's tensors as SourceTensors (zero copy), and BindWeights on them.
 std::vector<SourceTensor> GgufSourceTensors(const GgufFile& gguf);
 StatusOr<ModelWeights> BindGgufWeights(const GgufFile& gguf, const ModelConfig& config);
