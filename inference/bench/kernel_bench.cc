@@ -54,10 +54,13 @@ std::vector<uint8_t> MakeWeights(DType type, size_t rows, size_t cols) {
   return w;
 }
 
-void BM_MatMul(benchmark::State& state, DType type, Shape shape) {
+// `interleave`: Q8_0 / Q4_0 in the 16-row strip layout, as models load them
+// where the target prefers it (kernels/interleave.h).
+void BM_MatMul(benchmark::State& state, DType type, Shape shape, bool interleave) {
   const size_t n_tokens = static_cast<size_t>(state.range(0));
-  const auto w = MakeWeights(type, shape.rows, shape.cols);
-  const MatView view{type, w.data(), shape.rows, shape.cols, DTypeRowBytes(type, shape.cols)};
+  auto w = MakeWeights(type, shape.rows, shape.cols);
+  MatView view{type, w.data(), shape.rows, shape.cols, DTypeRowBytes(type, shape.cols)};
+  if (interleave) InterleaveRows(&view, w.data());
   std::vector<float> x(n_tokens * shape.cols);
   std::mt19937 rng(2);
   std::uniform_real_distribution<float> uf(-1.0f, 1.0f);
@@ -132,11 +135,15 @@ int RegisterMatMuls() {
   const DType types[] = {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K,
                          DType::kF16,  DType::kBF16, DType::kF32};
   for (DType type : types) {
-    for (const auto& s : shapes) {
-      const std::string name = std::string("MatMul/") + DTypeName(type) + "/" + s.name;
-      auto* b = benchmark::RegisterBenchmark(name.c_str(), BM_MatMul, type, s.shape);
-      b->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
-      if (s.prefill) b->Arg(2)->Arg(8)->Arg(128);  // 2-8: continuous-batching decode steps
+    for (const bool interleave : {false, true}) {
+      if (interleave && type != DType::kQ4_0 && type != DType::kQ8_0) continue;
+      for (const auto& s : shapes) {
+        const std::string name =
+            std::string("MatMul/") + DTypeName(type) + (interleave ? "x16/" : "/") + s.name;
+        auto* b = benchmark::RegisterBenchmark(name.c_str(), BM_MatMul, type, s.shape, interleave);
+        b->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+        if (s.prefill) b->Arg(2)->Arg(8)->Arg(128);  // 2-8: continuous-batching decode steps
+      }
     }
   }
   return 0;

@@ -12,25 +12,34 @@ namespace {
 constexpr size_t kScaleBytes = 2 * kStripRows;  // the 16 fp16 scales of a strip block
 constexpr size_t kChunk = 64;                   // 16 rows x 4 bytes
 
+// Q4_0 quant bytes b[0..15] as 4 words W0..W3 (W0 = b[0..3], ...), element k
+// = low nibble of b[k] (k < 16) or high nibble of b[k - 16]. The strip chunks
+// O0..O3 pair element 8j+i (low nibble) with 8j+4+i (high nibble) in byte i:
+//   O0 = lo(W0) | lo(W1) << 4      O2 = hi(W0) >> 4 | hi(W1)
+//   O1 = lo(W2) | lo(W3) << 4      O3 = hi(W2) >> 4 | hi(W3)
+// Every operation stays within bytes, so this holds for either byte order.
+constexpr uint32_t kLo = 0x0F0F0F0Fu;
+
+uint32_t Load32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+void Store32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
+
 // One GGUF block `in` of row l into strip block `sb`.
 void PackBlock(DType type, const uint8_t* in, size_t l, uint8_t* sb) {
   std::memcpy(sb + 2 * l, in, 2);
   uint8_t* q = sb + kScaleBytes + 4 * l;
   if (type == DType::kQ4_0) {
-    uint8_t e[kQuantBlock];  // element k's 4-bit value
-    for (size_t k = 0; k < 16; ++k) {
-      e[k] = in[2 + k] & 0x0F;
-      e[k + 16] = in[2 + k] >> 4;
-    }
-    for (size_t j = 0; j < 4; ++j) {
-      for (size_t i = 0; i < 4; ++i) {
-        q[kChunk * j + i] = static_cast<uint8_t>(e[8 * j + i] | (e[8 * j + 4 + i] << 4));
-      }
-    }
+    const uint32_t w0 = Load32(in + 2), w1 = Load32(in + 6), w2 = Load32(in + 10),
+                   w3 = Load32(in + 14);
+    Store32(q, (w0 & kLo) | ((w1 & kLo) << 4));
+    Store32(q + kChunk, (w2 & kLo) | ((w3 & kLo) << 4));
+    Store32(q + 2 * kChunk, ((w0 >> 4) & kLo) | (w1 & ~kLo));
+    Store32(q + 3 * kChunk, ((w2 >> 4) & kLo) | (w3 & ~kLo));
   } else {
-    for (size_t j = 0; j < 8; ++j) {
-      for (size_t i = 0; i < 4; ++i) q[kChunk * j + i] = in[2 + 4 * j + i] ^ 0x80;
-    }
+    for (size_t j = 0; j < 8; ++j) Store32(q + kChunk * j, Load32(in + 2 + 4 * j) ^ 0x80808080u);
   }
 }
 
@@ -39,19 +48,14 @@ void UnpackBlock(DType type, const uint8_t* sb, size_t l, uint8_t* out) {
   std::memcpy(out, sb + 2 * l, 2);
   const uint8_t* q = sb + kScaleBytes + 4 * l;
   if (type == DType::kQ4_0) {
-    uint8_t e[kQuantBlock];
-    for (size_t j = 0; j < 4; ++j) {
-      for (size_t i = 0; i < 4; ++i) {
-        const uint8_t byte = q[kChunk * j + i];
-        e[8 * j + i] = byte & 0x0F;
-        e[8 * j + 4 + i] = byte >> 4;
-      }
-    }
-    for (size_t k = 0; k < 16; ++k) out[2 + k] = static_cast<uint8_t>(e[k] | (e[k + 16] << 4));
+    const uint32_t o0 = Load32(q), o1 = Load32(q + kChunk), o2 = Load32(q + 2 * kChunk),
+                   o3 = Load32(q + 3 * kChunk);
+    Store32(out + 2, (o0 & kLo) | ((o2 & kLo) << 4));
+    Store32(out + 6, ((o0 >> 4) & kLo) | (o2 & ~kLo));
+    Store32(out + 10, (o1 & kLo) | ((o3 & kLo) << 4));
+    Store32(out + 14, ((o1 >> 4) & kLo) | (o3 & ~kLo));
   } else {
-    for (size_t j = 0; j < 8; ++j) {
-      for (size_t i = 0; i < 4; ++i) out[2 + 4 * j + i] = q[kChunk * j + i] ^ 0x80;
-    }
+    for (size_t j = 0; j < 8; ++j) Store32(out + 2 + 4 * j, Load32(q + kChunk * j) ^ 0x80808080u);
   }
 }
 
@@ -86,7 +90,8 @@ void DeinterleaveStrip(const MatView& w, size_t strip, uint8_t* out) {
   const size_t nb = w.cols / kQuantBlock;
   const uint8_t* in = w.data + strip * kStripRows * w.row_bytes;
   for (size_t l = 0; l < kStripRows; ++l) {
-    for (size_t b = 0; b < nb; ++b) UnpackBlock(w.type, in + b * sbb, l, out + l * w.row_bytes + b * bb);
+    for (size_t b = 0; b < nb; ++b)
+      UnpackBlock(w.type, in + b * sbb, l, out + l * w.row_bytes + b * bb);
   }
 }
 

@@ -79,8 +79,8 @@ HWY_INLINE __m512i DpB(__m512i acc, __m512i u, const uint8_t* x4) {
 
 // Q8_0 activation rows (x_bytes apart) -> kXB bytes per (token, block).
 template <int kShift>
-HWY_NOINLINE void PrepX(const uint8_t* HWY_RESTRICT x, size_t x_bytes, size_t n_tokens,
-                        size_t nb, uint8_t* HWY_RESTRICT out) {
+HWY_NOINLINE void PrepX(const uint8_t* HWY_RESTRICT x, size_t x_bytes, size_t n_tokens, size_t nb,
+                        uint8_t* HWY_RESTRICT out) {
   const __m256i k80 = _mm256_set1_epi8(static_cast<char>(0x80));
   for (size_t t = 0; t < n_tokens; ++t) {
     const uint8_t* blk = x + t * x_bytes;
@@ -88,7 +88,8 @@ HWY_NOINLINE void PrepX(const uint8_t* HWY_RESTRICT x, size_t x_bytes, size_t n_
       const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
       // sum(q) = sum(q + 128) - 32 * 128, the unsigned sum by psadbw.
       const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(q, k80), _mm256_setzero_si256());
-      const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(sad), _mm256_extracti128_si256(sad, 1));
+      const __m128i s2 =
+          _mm_add_epi64(_mm256_castsi256_si128(sad), _mm256_extracti128_si256(sad, 1));
       const int32_t sum =
           static_cast<int32_t>(_mm_cvtsi128_si64(_mm_add_epi64(s2, _mm_unpackhi_epi64(s2, s2)))) -
           32 * 128;
@@ -109,8 +110,8 @@ constexpr size_t kPrefetchBytes = 2048;
 // acc[t] += strip (16 rows) x token t over nb blocks, for kT tokens (xs bytes
 // apart in the PrepX layout). w and x point at the first block.
 template <class S, size_t kT, bool kPrefetch>
-HWY_NOINLINE void StripTile(const uint8_t* HWY_RESTRICT w, const uint8_t* HWY_RESTRICT x,
-                            size_t xs, size_t nb, __m512* HWY_RESTRICT acc) {
+HWY_NOINLINE void StripTile(const uint8_t* HWY_RESTRICT w, const uint8_t* HWY_RESTRICT x, size_t xs,
+                            size_t nb, __m512* HWY_RESTRICT acc) {
   __m512 a[kT];
 #pragma GCC unroll 8
   for (size_t t = 0; t < kT; ++t) a[t] = acc[t];
@@ -153,9 +154,9 @@ HWY_NOINLINE void StripTile(const uint8_t* HWY_RESTRICT w, const uint8_t* HWY_RE
   for (size_t t = 0; t < kT; ++t) acc[t] = a[t];
 }
 
-constexpr size_t kTok = 8;          // tokens per register tile
-constexpr size_t kStripsRB = 4;     // strips whose weights are reused from L2 per k-block
-constexpr size_t kBlocksKB = 64;    // blocks per k-block: kTok x 64 x 40 B = 20 KB of x
+constexpr size_t kTok = 8;        // tokens per register tile
+constexpr size_t kStripsRB = 4;   // strips whose weights are reused from L2 per k-block
+constexpr size_t kBlocksKB = 64;  // blocks per k-block: kTok x 64 x 40 B = 20 KB of x
 
 // Per-thread prefill accumulators (grown, never shrunk; freed at thread exit).
 HWY_INLINE __m512* AccScratch(size_t n) {
@@ -185,8 +186,8 @@ HWY_INLINE void StoreStrip(__m512 acc, size_t s, size_t row_begin, size_t row_en
 }
 
 template <class S>
-HWY_NOINLINE void MatMulStrip(const MatView& w, const uint8_t* x, size_t n_tokens,
-                              size_t row_begin, size_t row_end, float* y, size_t y_stride) {
+HWY_NOINLINE void MatMulStrip(const MatView& w, const uint8_t* x, size_t n_tokens, size_t row_begin,
+                              size_t row_end, float* y, size_t y_stride) {
   const size_t nb = w.cols / kQuantBlock;
   const size_t xs = nb * kXB;
   uint8_t* xr = n_tokens * xs <= z512::kStaticX ? z512::StaticX() : z512::XScratch(n_tokens * xs);
@@ -201,7 +202,8 @@ HWY_NOINLINE void MatMulStrip(const MatView& w, const uint8_t* x, size_t n_token
       for (size_t t = 0; t < n_tokens; ++t) acc[t] = _mm512_setzero_ps();
       StripTileT<S, true>(n_tokens, w.data + s * strip_bytes, xr, xs, nb, acc,
                           std::make_index_sequence<kTok>());
-      for (size_t t = 0; t < n_tokens; ++t) StoreStrip(acc[t], s, row_begin, row_end, y + t * y_stride);
+      for (size_t t = 0; t < n_tokens; ++t)
+        StoreStrip(acc[t], s, row_begin, row_end, y + t * y_stride);
     }
     return;
   }

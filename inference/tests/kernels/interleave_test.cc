@@ -2,6 +2,8 @@
 // conversions are lossless, and MatMul on it matches the scalar reference on
 // the original rows, bit for bit alone or batched, on every target (AVX3_DL
 // reads strips natively; the others de-interleave them).
+#include "kernels/interleave.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,7 +15,6 @@
 #include <utility>
 #include <vector>
 
-#include "kernels/interleave.h"
 #include "kernels/kernels.h"
 #include "kernels/reference.h"
 #include "kernels/types.h"
@@ -138,14 +139,16 @@ TEST_P(InterleaveTest, MatMulMatchesReference) {
               for (size_t r = 0; r < stride; ++r) {
                 const float got = y[t * stride + r];
                 if (r < rb || r >= re) {
-                  ASSERT_TRUE(std::isnan(got)) << "wrote outside [" << rb << "," << re << ") r=" << r;
+                  ASSERT_TRUE(std::isnan(got))
+                      << "wrote outside [" << rb << "," << re << ") r=" << r;
                   continue;
                 }
                 double asum = 0.0;
                 const double want = ref::DotRow(type, p.rows.data + r * p.rows.row_bytes,
                                                 xp.data() + t * pb, cols, &asum);
                 ASSERT_LE(std::fabs(got - want), kRelTol * asum)
-                    << "nt=" << nt << " r=" << r << " t=" << t << " got=" << got << " want=" << want;
+                    << "nt=" << nt << " r=" << r << " t=" << t << " got=" << got
+                    << " want=" << want;
               }
             }
           }
@@ -167,7 +170,9 @@ TEST_P(InterleaveTest, MatMulExtremes) {
       const uint16_t one = F32ToF16(1.0f);
       std::memcpy(b, &one, 2);
       const size_t r = blk / (cols / kQuantBlock);
-      const uint8_t v = r % 3 == 0 ? (type == DType::kQ4_0 ? 0xFF : 0x80) : r % 3 == 1 ? 0x7F : 0x00;
+      const uint8_t v = r % 3 == 0   ? (type == DType::kQ4_0 ? 0xFF : 0x80)
+                        : r % 3 == 1 ? 0x7F
+                                     : 0x00;
       for (size_t j = 2; j < bb; ++j) b[j] = v;
     }
     p.strip_bytes = p.rows_bytes;
