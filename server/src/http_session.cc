@@ -41,29 +41,10 @@ bool IsHttpParseError(const beast::error_code& ec) {
 
 // Routes' answers reach the connection through this: every call is posted to
 // the connection's strand and tagged with the request it belongs to.
-class HttpSession::Sink : public ResponseSink {
- public:
-  Sink(std::shared_ptr<HttpSession> s, uint64_t seq)
-      : s_(std::move(s)), executor_(s_->stream_.get_executor()), seq_(seq) {}
-  void Reply(HttpReply reply) override {
-    net::post(executor_, [s = s_, seq = seq_, r = std::move(reply)]() mutable {
-      s->SinkReply(seq, std::move(r));
-    });
-  }
-  void Event(std::string json) override {
-    net::post(executor_, [s = s_, seq = seq_, j = std::move(json)]() mutable {
-      s->SinkEvent(seq, std::move(j));
-    });
-  }
-  void End() override {
-    net::post(executor_, [s = s_, seq = seq_] { s->SinkEnd(seq); });
-  }
-
- private:
-  std::shared_ptr<HttpSession> s_;
-  beast::tcp_stream::executor_type executor_;
-  uint64_t seq_;
-};
+std::shared_ptr<ResponseSink> HttpSession::MakeSink() {
+  using Sink = StrandSink<HttpSession, beast::tcp_stream::executor_type>;
+  return std::make_shared<Sink>(shared_from_this(), stream_.get_executor(), seq_);
+}
 
 HttpSession::HttpSession(tcp::socket&& socket, AppState& app, ConnectionSlot slot)
     : stream_(std::move(socket)),
@@ -187,7 +168,7 @@ void HttpSession::Handle() {
   info.body = std::move(req.body());
   info.client_ip = client_ip_;
   info.websocket_upgrade = beast::websocket::is_upgrade(req);
-  RouteResult r = Route(app_, info, std::make_shared<Sink>(shared_from_this(), seq_));
+  RouteResult r = Route(app_, info, MakeSink());
   route_ = r.route;
   extra_headers_ = std::move(r.headers);
   if (r.upgrade) {

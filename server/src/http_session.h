@@ -28,8 +28,10 @@ class HttpSession : public TrackedConnection, public std::enable_shared_from_thi
   void RequestShutdown() override;
 
  private:
-  class Sink;
-  friend class Sink;
+  template <class, class>
+  friend class StrandSink;
+  // The sink of the current request (seq_), posting to this session's strand.
+  std::shared_ptr<ResponseSink> MakeSink();
   enum class State { kReading, kHandling, kClosed };
 
   void DoRead();

@@ -13,29 +13,10 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace net = boost::asio;
 
-class WebSocketSession::Sink : public ResponseSink {
- public:
-  Sink(std::shared_ptr<WebSocketSession> s, uint64_t seq)
-      : s_(std::move(s)), executor_(s_->ws_.get_executor()), seq_(seq) {}
-  void Reply(HttpReply reply) override {
-    net::post(executor_, [s = s_, seq = seq_, r = std::move(reply)]() mutable {
-      s->SinkReply(seq, std::move(r));
-    });
-  }
-  void Event(std::string json) override {
-    net::post(executor_, [s = s_, seq = seq_, j = std::move(json)]() mutable {
-      s->SinkEvent(seq, std::move(j));
-    });
-  }
-  void End() override {
-    net::post(executor_, [s = s_, seq = seq_] { s->SinkEnd(seq); });
-  }
-
- private:
-  std::shared_ptr<WebSocketSession> s_;
-  websocket::stream<beast::tcp_stream>::executor_type executor_;
-  uint64_t seq_;
-};
+std::shared_ptr<ResponseSink> WebSocketSession::MakeSink() {
+  using Sink = StrandSink<WebSocketSession, websocket::stream<beast::tcp_stream>::executor_type>;
+  return std::make_shared<Sink>(shared_from_this(), ws_.get_executor(), seq_);
+}
 
 WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, AppState& app, ConnectionSlot slot,
                                    std::string rate_key, Headers handshake_headers)
@@ -113,8 +94,7 @@ void WebSocketSession::HandleMessage(const std::string& text) {
     return;
   }
   ++seq_;
-  WsStart start = StartWebSocketRequest(app_, text, rate_key_,
-                                        std::make_shared<Sink>(shared_from_this(), seq_));
+  WsStart start = StartWebSocketRequest(app_, text, rate_key_, MakeSink());
   if (start.error) {
     app_.metrics().CountRequest("/v1/ws", start.error->status);
     Send(Dump(start.error->ToJson()));

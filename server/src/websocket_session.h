@@ -27,8 +27,10 @@ class WebSocketSession : public TrackedConnection,
   void RequestShutdown() override;
 
  private:
-  class Sink;
-  friend class Sink;
+  template <class, class>
+  friend class StrandSink;
+  // The sink of the current request (seq_), posting to this session's strand.
+  std::shared_ptr<ResponseSink> MakeSink();
 
   void OnAccept(boost::beast::error_code ec);
   void DoRead();
