@@ -115,30 +115,12 @@ std::string GcoreKv::ToDisplayString() const {
 StatusOr<std::unique_ptr<GcoreFile>> GcoreFile::Open(const std::string& path,
                                                      MappedFile::Residency residency) {
   GEMMA_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> map, MappedFile::Open(path, residency));
-  try {
-    std::unique_ptr<GcoreFile> f(new GcoreFile());
-    f->path_ = path;
-    f->bytes_ = std::span<const uint8_t>(map->data(), map->size());
-    f->map_ = std::move(map);
-    GEMMA_RETURN_IF_ERROR(f->Parse());
-    return f;
-  } catch (const std::bad_alloc&) {
-    return ResourceExhausted(path + ": out of memory reading the .gcore header");
-  }
+  return Build(path, std::move(map), {});
 }
 
 StatusOr<std::unique_ptr<GcoreFile>> GcoreFile::FromMemory(std::span<const uint8_t> bytes,
                                                            std::string name) {
-  const std::string where = name;
-  try {
-    std::unique_ptr<GcoreFile> f(new GcoreFile());
-    f->path_ = std::move(name);
-    f->bytes_ = bytes;
-    GEMMA_RETURN_IF_ERROR(f->Parse());
-    return f;
-  } catch (const std::bad_alloc&) {
-    return ResourceExhausted(where + ": out of memory reading the .gcore header");
-  }
+  return Build(std::move(name), nullptr, bytes);
 }
 
 Status GcoreFile::Parse() {

@@ -31,6 +31,7 @@
 #include "gemma/status.h"
 #include "gemma/tokenizer.h"
 #include "io/mapped_file.h"
+#include "io/parsed_file.h"
 #include "kernels/types.h"
 
 namespace gemma {
@@ -74,23 +75,20 @@ struct GcoreTensor {
   const uint8_t* data = nullptr;
 };
 
-class GcoreFile {
+class GcoreFile : public ParsedFile<GcoreFile> {
  public:
   static StatusOr<std::unique_ptr<GcoreFile>> Open(
       const std::string& path, MappedFile::Residency residency = MappedFile::Residency::kMap);
   static StatusOr<std::unique_ptr<GcoreFile>> FromMemory(std::span<const uint8_t> bytes,
                                                          std::string name);
 
-  const std::string& path() const { return path_; }
   uint32_t minor_version() const { return minor_; }
-  uint64_t file_size() const { return bytes_.size(); }
   const std::vector<GcoreKv>& config() const { return config_; }
   const std::vector<GcoreKv>& info() const { return info_; }
   const std::vector<GcoreTensor>& tensors() const { return tensors_; }
   const GcoreTensor* FindTensor(std::string_view name) const;
   const GcoreKv* FindConfig(std::string_view key) const;
-  // The file's bytes (null for FromMemory).
-  MappedFile* mapped_file() const { return map_.get(); }
+
   // Typed config lookups; errors name the file and key.
   StatusOr<uint64_t> ConfigU64(std::string_view key) const;
   StatusOr<double> ConfigF64(std::string_view key) const;
@@ -102,13 +100,11 @@ class GcoreFile {
   Status VerifyTensors(const std::function<void(float)>& progress = nullptr) const;
 
  private:
+  friend class ParsedFile<GcoreFile>;
   GcoreFile() = default;
   Status Parse();
   Status ParseTensors(std::span<const uint8_t> payload);
 
-  std::string path_;
-  std::unique_ptr<MappedFile> map_;
-  std::span<const uint8_t> bytes_;
   uint32_t minor_ = 0;
   std::vector<GcoreKv> config_, info_;
   std::span<const uint8_t> vocab_;

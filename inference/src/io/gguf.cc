@@ -22,8 +22,6 @@
 #include <system_error>
 #include <utility>
 
-#include "io/no_throw.h"
-
 namespace gemma {
 namespace {
 
@@ -499,28 +497,13 @@ std::string GgufValue::ToDisplayString(size_t max_array_items) const {
 
 StatusOr<std::unique_ptr<GgufFile>> GgufFile::Open(const std::string& path,
                                                    MappedFile::Residency residency) {
-  StatusOr<std::unique_ptr<MappedFile>> map = MappedFile::Open(path, residency);
-  if (!map.ok()) return map.status();
-  return NoThrow<std::unique_ptr<GgufFile>>(path, [&]() -> StatusOr<std::unique_ptr<GgufFile>> {
-    std::unique_ptr<GgufFile> f(new GgufFile());
-    f->path_ = path;
-    f->map_ = std::move(map).value();
-    f->bytes_ = std::span<const uint8_t>(f->map_->data(), f->map_->size());
-    GEMMA_RETURN_IF_ERROR(f->Parse());
-    return f;
-  });
+  GEMMA_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> map, MappedFile::Open(path, residency));
+  return Build(path, std::move(map), {});
 }
 
 StatusOr<std::unique_ptr<GgufFile>> GgufFile::FromMemory(std::span<const uint8_t> bytes,
                                                          std::string name) {
-  const std::string where = name;
-  return NoThrow<std::unique_ptr<GgufFile>>(where, [&]() -> StatusOr<std::unique_ptr<GgufFile>> {
-    std::unique_ptr<GgufFile> f(new GgufFile());
-    f->path_ = std::move(name);
-    f->bytes_ = bytes;
-    GEMMA_RETURN_IF_ERROR(f->Parse());
-    return f;
-  });
+  return Build(std::move(name), nullptr, bytes);
 }
 
 Status GgufFile::Parse() {

@@ -14,6 +14,7 @@
 
 #include "gemma/status.h"
 #include "io/mapped_file.h"
+#include "io/parsed_file.h"
 #include "kernels/types.h"
 
 namespace gemma {
@@ -68,7 +69,7 @@ struct GgufTensor {
   const uint8_t* data = nullptr;  // points into the map
 };
 
-class GgufFile {
+class GgufFile : public ParsedFile<GgufFile> {
  public:
   // Maps and parses `path`.
   static StatusOr<std::unique_ptr<GgufFile>> Open(
@@ -78,10 +79,8 @@ class GgufFile {
   static StatusOr<std::unique_ptr<GgufFile>> FromMemory(std::span<const uint8_t> bytes,
                                                         std::string name);
 
-  const std::string& path() const { return path_; }
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }
-  uint64_t file_size() const { return bytes_.size(); }
 
   // Metadata in file order.
   const std::vector<std::pair<std::string, GgufValue>>& metadata() const { return metadata_; }
@@ -100,16 +99,12 @@ class GgufFile {
 
   const std::vector<GgufTensor>& tensors() const { return tensors_; }
   const GgufTensor* FindTensor(std::string_view name) const;
-  // The file's bytes (null for FromMemory).
-  MappedFile* mapped_file() const { return map_.get(); }
 
  private:
+  friend class ParsedFile<GgufFile>;
   GgufFile() = default;
   Status Parse();
 
-  std::string path_;
-  std::unique_ptr<MappedFile> map_;  // null for FromMemory
-  std::span<const uint8_t> bytes_;
   uint32_t version_ = 0;
   uint64_t alignment_ = 32;
   std::vector<std::pair<std::string, GgufValue>> metadata_;

@@ -93,37 +93,15 @@ size_t OnnxDataTypeBytes(int32_t t) {
 
 StatusOr<std::unique_ptr<OnnxModel>> OnnxModel::Open(const std::string& path) {
   GEMMA_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> map, MappedFile::Open(path));
-  try {
-    std::unique_ptr<OnnxModel> m(new OnnxModel());
-    m->path_ = path;
+  return Build(path, std::move(map), {}, [&](OnnxModel& m) {
     const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-    m->dir_ = parent.empty() ? "." : parent.string();
-    m->bytes_ = std::span<const uint8_t>(map->data(), map->size());
-    m->map_ = std::move(map);
-    GEMMA_RETURN_IF_ERROR(m->Parse());
-    return m;
-  } catch (const std::bad_alloc&) {
-    return ResourceExhausted(path + ": out of memory reading the ONNX model");
-  } catch (const std::exception& e) {
-    return Internal(path + ": " + e.what());
-  }
+    m.dir_ = parent.empty() ? "." : parent.string();
+  });
 }
 
 StatusOr<std::unique_ptr<OnnxModel>> OnnxModel::FromMemory(std::span<const uint8_t> bytes,
                                                            std::string name, std::string dir) {
-  const std::string where = name;
-  try {
-    std::unique_ptr<OnnxModel> m(new OnnxModel());
-    m->path_ = std::move(name);
-    m->dir_ = std::move(dir);
-    m->bytes_ = bytes;
-    GEMMA_RETURN_IF_ERROR(m->Parse());
-    return m;
-  } catch (const std::bad_alloc&) {
-    return ResourceExhausted(where + ": out of memory reading the ONNX model");
-  } catch (const std::exception& e) {
-    return Internal(where + ": " + e.what());
-  }
+  return Build(std::move(name), nullptr, bytes, [&](OnnxModel& m) { m.dir_ = std::move(dir); });
 }
 
 const OnnxTensor* OnnxModel::FindInitializer(std::string_view name) const {

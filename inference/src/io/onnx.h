@@ -18,6 +18,7 @@
 
 #include "gemma/status.h"
 #include "io/mapped_file.h"
+#include "io/parsed_file.h"
 
 namespace gemma {
 
@@ -52,7 +53,7 @@ struct OnnxNode {
   std::vector<std::string> inputs;
 };
 
-class OnnxModel {
+class OnnxModel : public ParsedFile<OnnxModel> {
  public:
   // Maps `path` and the external data files it names (relative to its
   // directory; absolute paths and ".." are refused).
@@ -62,7 +63,6 @@ class OnnxModel {
   static StatusOr<std::unique_ptr<OnnxModel>> FromMemory(std::span<const uint8_t> bytes,
                                                          std::string name, std::string dir);
 
-  const std::string& path() const { return path_; }
   const std::string& producer() const { return producer_; }
   int64_t ir_version() const { return ir_version_; }
   const std::vector<OnnxTensor>& initializers() const { return initializers_; }
@@ -72,17 +72,16 @@ class OnnxModel {
   std::vector<std::string> external_files() const;
 
  private:
+  friend class ParsedFile<OnnxModel>;
   OnnxModel() = default;
   Status Parse();
   Status ParseGraph(std::span<const uint8_t> graph);
   Status ParseTensor(std::span<const uint8_t> bytes, size_t index, OnnxTensor* t);
   Status ResolveExternal(OnnxTensor* t, const std::map<std::string, std::string>& info);
 
-  std::string path_, dir_;
+  std::string dir_;
   std::string producer_;
   int64_t ir_version_ = 0;
-  std::unique_ptr<MappedFile> map_;  // null for FromMemory
-  std::span<const uint8_t> bytes_;
   std::map<std::string, std::unique_ptr<MappedFile>> external_;
   std::vector<std::unique_ptr<uint8_t[]>> owned_;
   std::vector<OnnxTensor> initializers_;

@@ -33,30 +33,12 @@ size_t SafeTensorsDTypeBytes(std::string_view d) {
 
 StatusOr<std::unique_ptr<SafeTensorsFile>> SafeTensorsFile::Open(const std::string& path) {
   GEMMA_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> map, MappedFile::Open(path));
-  try {
-    std::unique_ptr<SafeTensorsFile> f(new SafeTensorsFile());
-    f->path_ = path;
-    f->bytes_ = std::span<const uint8_t>(map->data(), map->size());
-    f->map_ = std::move(map);
-    GEMMA_RETURN_IF_ERROR(f->Parse());
-    return f;
-  } catch (const std::bad_alloc&) {
-    return ResourceExhausted(path + ": out of memory reading the SafeTensors header");
-  }
+  return Build(path, std::move(map), {});
 }
 
 StatusOr<std::unique_ptr<SafeTensorsFile>> SafeTensorsFile::FromMemory(
     std::span<const uint8_t> bytes, std::string name) {
-  const std::string where = name;
-  try {
-    std::unique_ptr<SafeTensorsFile> f(new SafeTensorsFile());
-    f->path_ = std::move(name);
-    f->bytes_ = bytes;
-    GEMMA_RETURN_IF_ERROR(f->Parse());
-    return f;
-  } catch (const std::bad_alloc&) {
-    return ResourceExhausted(where + ": out of memory reading the SafeTensors header");
-  }
+  return Build(std::move(name), nullptr, bytes);
 }
 
 const SafeTensor* SafeTensorsFile::Find(std::string_view name) const {

@@ -18,6 +18,7 @@
 
 #include "gemma/status.h"
 #include "io/mapped_file.h"
+#include "io/parsed_file.h"
 
 namespace gemma {
 
@@ -32,7 +33,7 @@ struct SafeTensor {
   uint64_t n_bytes() const { return end - begin; }
 };
 
-class SafeTensorsFile {
+class SafeTensorsFile : public ParsedFile<SafeTensorsFile> {
  public:
   // The largest header accepted (the reference implementation's limit).
   static constexpr uint64_t kMaxHeaderBytes = 100'000'000;
@@ -43,20 +44,16 @@ class SafeTensorsFile {
   static StatusOr<std::unique_ptr<SafeTensorsFile>> FromMemory(std::span<const uint8_t> bytes,
                                                                std::string name);
 
-  const std::string& path() const { return path_; }
-  uint64_t file_size() const { return bytes_.size(); }
   uint64_t data_offset() const { return data_offset_; }                // 8 + N
   const std::vector<SafeTensor>& tensors() const { return tensors_; }  // header order
   const SafeTensor* Find(std::string_view name) const;
   const std::vector<std::pair<std::string, std::string>>& metadata() const { return metadata_; }
 
  private:
+  friend class ParsedFile<SafeTensorsFile>;
   SafeTensorsFile() = default;
   Status Parse();
 
-  std::string path_;
-  std::unique_ptr<MappedFile> map_;
-  std::span<const uint8_t> bytes_;
   uint64_t data_offset_ = 0;
   std::vector<SafeTensor> tensors_;
   std::unordered_map<std::string, size_t> index_;
