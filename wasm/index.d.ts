@@ -243,46 +243,24 @@ export interface GemmaApi {
   dispose(): Promise<void>;
 }
 
-/** The engine on the calling thread. */
-export class GemmaEngine implements GemmaApi {
+/** The engine on the calling thread. Its methods: GemmaApi (merged below). */
+export class GemmaEngine {
   constructor(options: EngineOptions);
   static readonly MAX_MODEL_BYTES: number;
   static isCached(url: string, cacheName?: string): Promise<boolean>;
   static clearCache(cacheName?: string): Promise<boolean>;
-  readonly info: ModelInfo | null;
-  initialize(): Promise<ModelInfo>;
-  generate(options: GenerateOptions | string): Promise<GenerateResponse>;
-  generateStream(options: GenerateOptions | string): GenerateStream;
-  abort(): void;
-  reset(): Promise<void>;
-  tokenize(text: string, options?: TokenizeOptions): Promise<number[]>;
-  detokenize(ids: number[] | Int32Array, options?: { skip_special?: boolean }): Promise<string>;
-  applyChatTemplate(messages: ChatMessage[], options?: { add_generation_prompt?: boolean }): Promise<string>;
-  logits(tokens: number[], options?: { generate?: number; kv_cache?: 'f32' | 'f16' }): Promise<LogitsResult>;
-  benchmark(options?: BenchmarkOptions): Promise<BenchmarkResult>;
-  dispose(): Promise<void>;
 }
+export interface GemmaEngine extends GemmaApi {}
 
 /**
  * The same API with the engine in a Web Worker (a worker thread in Node.js).
  * An ArrayBuffer model source is transferred to the worker (detached here).
  */
-export class GemmaWorker implements GemmaApi {
+export class GemmaWorker {
   constructor(options: EngineOptions);
   static readonly MAX_MODEL_BYTES: number;
-  readonly info: ModelInfo | null;
-  initialize(): Promise<ModelInfo>;
-  generate(options: GenerateOptions | string): Promise<GenerateResponse>;
-  generateStream(options: GenerateOptions | string): GenerateStream;
-  abort(): void;
-  reset(): Promise<void>;
-  tokenize(text: string, options?: TokenizeOptions): Promise<number[]>;
-  detokenize(ids: number[] | Int32Array, options?: { skip_special?: boolean }): Promise<string>;
-  applyChatTemplate(messages: ChatMessage[], options?: { add_generation_prompt?: boolean }): Promise<string>;
-  logits(tokens: number[], options?: { generate?: number; kv_cache?: 'f32' | 'f16' }): Promise<LogitsResult>;
-  benchmark(options?: BenchmarkOptions): Promise<BenchmarkResult>;
-  dispose(): Promise<void>;
 }
+export interface GemmaWorker extends GemmaApi {}
 
 /** Whether the 'mt' variant can run here (SharedArrayBuffer available). */
 export function threadsAvailable(): boolean;
