@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <cstring>
 #include <new>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -63,6 +64,24 @@ HWY_INLINE void ForEachTile(const MatView& w, const uint8_t* x, size_t x_bytes, 
   }
 }
 
+// fn(std::integral_constant<size_t, nt>{}) for a token tile of nt tokens
+// (1..kMaxT): the register tiles are templates on their token count.
+template <class Fn>
+HWY_INLINE void WithTokenCount(size_t nt, const Fn& fn) {
+  switch (nt) {
+    case 1:
+      return fn(std::integral_constant<size_t, 1>{});
+    case 2:
+      return fn(std::integral_constant<size_t, 2>{});
+    case 3:
+      if constexpr (kMaxT >= 3) fn(std::integral_constant<size_t, 3>{});
+      return;
+    default:
+      if constexpr (kMaxT >= 4) fn(std::integral_constant<size_t, 4>{});
+      return;
+  }
+}
+
 template <class Q>
 HWY_NOINLINE void MatMulQ(const MatView& w, const uint8_t* x, size_t n_tokens, size_t row_begin,
                           size_t row_end, float* y, size_t y_stride) {
@@ -71,21 +90,9 @@ HWY_NOINLINE void MatMulQ(const MatView& w, const uint8_t* x, size_t n_tokens, s
   ForEachTile(w, x, xb, n_tokens, row_begin, row_end,
               [&](const uint8_t* const* wr, const uint8_t* const* xt, size_t nr, size_t nt,
                   size_t t, size_t r) {
-                float* yt = y + t * y_stride;
-                switch (nt) {
-                  case 1:
-                    QTile<Q, 1>(wr, xt, nb, nr, yt, y_stride, r);
-                    break;
-                  case 2:
-                    QTile<Q, 2>(wr, xt, nb, nr, yt, y_stride, r);
-                    break;
-                  case 3:
-                    if constexpr (kMaxT >= 3) QTile<Q, 3>(wr, xt, nb, nr, yt, y_stride, r);
-                    break;
-                  default:
-                    if constexpr (kMaxT >= 4) QTile<Q, 4>(wr, xt, nb, nr, yt, y_stride, r);
-                    break;
-                }
+                WithTokenCount(nt, [&](auto kT) {
+                  QTile<Q, decltype(kT)::value>(wr, xt, nb, nr, y + t * y_stride, y_stride, r);
+                });
               });
 }
 
@@ -96,21 +103,10 @@ HWY_NOINLINE void MatMulF(const MatView& w, const uint8_t* x, size_t n_tokens, s
   ForEachTile(w, x, cols * sizeof(float), n_tokens, row_begin, row_end,
               [&](const uint8_t* const* wr, const uint8_t* const* xt, size_t nr, size_t nt,
                   size_t t, size_t r) {
-                float* yt = y + t * y_stride;
-                switch (nt) {
-                  case 1:
-                    FTile<kType, 1>(wr, xt, cols, nr, yt, y_stride, r);
-                    break;
-                  case 2:
-                    FTile<kType, 2>(wr, xt, cols, nr, yt, y_stride, r);
-                    break;
-                  case 3:
-                    if constexpr (kMaxT >= 3) FTile<kType, 3>(wr, xt, cols, nr, yt, y_stride, r);
-                    break;
-                  default:
-                    if constexpr (kMaxT >= 4) FTile<kType, 4>(wr, xt, cols, nr, yt, y_stride, r);
-                    break;
-                }
+                WithTokenCount(nt, [&](auto kT) {
+                  FTile<kType, decltype(kT)::value>(wr, xt, cols, nr, y + t * y_stride, y_stride,
+                                                    r);
+                });
               });
 }
 
