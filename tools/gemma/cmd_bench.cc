@@ -49,12 +49,12 @@ int RunBench(const BenchFlags& f) {
   auto model = LoadModel(f.model);
   if (!model.ok()) return Fail(model.status());
   auto options = ToEngineOptions(f.model);
-  options->max_batch_tokens = std::max(options->max_batch_tokens, f.prompt);
-  if (options->context_length == 0) {
-    options->context_length =
+  options.max_batch_tokens = std::max(options.max_batch_tokens, f.prompt);
+  if (options.context_length == 0) {
+    options.context_length =
         std::min((*model)->info().context_length, std::max<size_t>(f.prompt, f.generate) + 16);
   }
-  auto engine_or = Engine::Create(*model, *options);
+  auto engine_or = Engine::Create(*model, options);
   if (!engine_or.ok()) return Fail(engine_or.status());
   Engine& engine = **engine_or;
   const size_t nv = (*model)->info().n_vocab;

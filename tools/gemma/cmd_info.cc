@@ -1,5 +1,6 @@
 // `gemma info`: metadata, tensor types, memory use and the SIMD target.
 #include <cstdio>
+#include <string>
 
 #include "common.h"
 #include "kernels/kernels.h"
@@ -29,10 +30,14 @@ int RunInfo(const InfoFlags& f) {
   std::printf("context:       %zu\n", i.context_length);
   std::printf("tensor types: ");
   for (const auto& [type, count] : i.tensor_types) std::printf(" %s x%zu", type.c_str(), count);
-  std::printf("\nweights:       %.2f MiB (memory-mapped)\n",
-              static_cast<double>(i.weight_bytes) / (1 << 20));
+  std::string where = i.weights_residency;
+  if (i.interleaved_matrices) {
+    where += ", " + std::to_string(i.interleaved_matrices) + " matrices interleaved";
+  }
+  std::printf("\nweights:       %.2f MiB (%s)\n", static_cast<double>(i.weight_bytes) / (1 << 20),
+              where.c_str());
   auto options = ToEngineOptions(f.model);
-  auto engine = Engine::Create(*model, *options);
+  auto engine = Engine::Create(*model, options);
   if (engine.ok()) {
     const EngineOptions& o = (*engine)->options();
     std::printf("kv cache:      %.2f MiB (%zu tokens, %s)\n",

@@ -68,14 +68,13 @@ int RunLogits(const LogitsFlags& f) {
   auto model = LoadModel(f.model);
   if (!model.ok()) return Fail(model.status());
   auto options = ToEngineOptions(f.model);
-  if (!options.ok()) return Fail(options.status());
   const size_t n_prompt = ids->size();
   // The whole prompt must be one batch, and everything must fit the context.
-  options->max_batch_tokens = std::max(options->max_batch_tokens, n_prompt);
-  if (options->context_length == 0)
-    options->context_length =
+  options.max_batch_tokens = std::max(options.max_batch_tokens, n_prompt);
+  if (options.context_length == 0)
+    options.context_length =
         std::min((*model)->info().context_length, std::max<size_t>(n_prompt + f.generate, 64));
-  auto engine = Engine::Create(*model, *options);
+  auto engine = Engine::Create(*model, options);
   if (!engine.ok()) return Fail(engine.status());
   const size_t nv = (*model)->info().n_vocab;
 

@@ -24,7 +24,7 @@ int RunRun(const RunFlags& f) {
   auto model = LoadModel(f.model);
   if (!model.ok()) return Fail(model.status());
   auto options = ToEngineOptions(f.model);
-  auto session = Session::Create(*model, *options);
+  auto session = Session::Create(*model, options);
   if (!session.ok()) return Fail(session.status());
   const Tokenizer& tok = (*model)->tokenizer();
 

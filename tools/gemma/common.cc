@@ -43,7 +43,7 @@ StatusOr<std::shared_ptr<const Model>> LoadModel(const ModelFlags& flags) {
   return Model::Load(flags.model_path, options);
 }
 
-StatusOr<EngineOptions> ToEngineOptions(const ModelFlags& flags) {
+EngineOptions ToEngineOptions(const ModelFlags& flags) {
   EngineOptions o;
   o.num_threads = flags.threads;
   o.context_length = flags.context;

@@ -23,7 +23,7 @@ void AddModelFlags(CLI::App* cmd, ModelFlags* flags);
 
 // Loads the model, showing progress on a terminal.
 StatusOr<std::shared_ptr<const Model>> LoadModel(const ModelFlags& flags);
-StatusOr<EngineOptions> ToEngineOptions(const ModelFlags& flags);
+EngineOptions ToEngineOptions(const ModelFlags& flags);
 
 // Prints "gemma: <message>" to stderr and returns the exit status 1.
 int Fail(const Status& status);

@@ -38,6 +38,13 @@ struct ModelInfo {
   size_t n_local_layers = 0;
   size_t weight_bytes = 0;
   size_t n_params = 0;
+  // Where the weights live: "mapped" (the file's pages, zero copy), "copied"
+  // (read into the engine's memory, huge pages where the OS gives them) or
+  // "memory" (the caller's buffer, LoadFromMemory).
+  std::string weights_residency;
+  // Matrices rearranged at load into 16-row strips for the kernels
+  // (LoadOptions::interleave).
+  size_t interleaved_matrices = 0;
   // Tensor type name ("Q4_0", ...) -> number of tensors of that type.
   std::vector<std::pair<std::string, size_t>> tensor_types;
 };

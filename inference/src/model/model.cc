@@ -70,11 +70,14 @@ namespace {
 // Binds config, weights and tokenizer from a loaded source; the maps and
 // buffers the weights point into move into impl. `interleave`: let the
 // weights be rearranged for the kernels (InterleaveWeights).
-Status Bind(Model::Impl& impl, ModelSource src, const ProgressCallback& progress, bool interleave) {
+// `residency_if_unknown`: ModelInfo::weights_residency when the source has no
+// single weights file (Hugging Face and ONNX maps, or the caller's memory).
+Status Bind(Model::Impl& impl, ModelSource src, const ProgressCallback& progress, bool interleave,
+            const char* residency_if_unknown) {
   try {
     impl.config = src.config;
     GEMMA_ASSIGN_OR_RETURN(impl.weights, BindWeights(src.tensors, impl.config, src.path));
-    if (interleave) InterleaveWeights(&impl.weights, src.weights_file);
+    const size_t interleaved = interleave ? InterleaveWeights(&impl.weights, src.weights_file) : 0;
     if (src.vocab.pieces.size() != impl.config.n_vocab) {
       return CorruptData(
           src.path + ": the tokenizer has " + std::to_string(src.vocab.pieces.size()) +
@@ -82,6 +85,10 @@ Status Bind(Model::Impl& impl, ModelSource src, const ProgressCallback& progress
     }
     GEMMA_ASSIGN_OR_RETURN(impl.tokenizer, Tokenizer::Create(std::move(src.vocab)));
     impl.info = Summarize(src, impl.weights);
+    impl.info.interleaved_matrices = interleaved;
+    impl.info.weights_residency = src.weights_file == nullptr  ? residency_if_unknown
+                                  : src.weights_file->copied() ? "copied"
+                                                               : "mapped";
     Prefault(src.tensors, progress);
     impl.metadata = std::move(src.metadata);
     impl.gguf = std::move(src.gguf);
@@ -109,7 +116,7 @@ StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path,
   GEMMA_ASSIGN_OR_RETURN(ModelSource src, OpenModelSource(path, open));
   const char* env = std::getenv("GEMMA_INTERLEAVE");
   const bool interleave = options.interleave && !(env != nullptr && std::string(env) == "0");
-  GEMMA_RETURN_IF_ERROR(Bind(*impl, std::move(src), options.progress, interleave));
+  GEMMA_RETURN_IF_ERROR(Bind(*impl, std::move(src), options.progress, interleave, "mapped"));
   return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
 
@@ -122,7 +129,7 @@ StatusOr<std::shared_ptr<const Model>> Model::LoadFromMemory(std::span<const uin
   GEMMA_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> gguf,
                          GgufFile::FromMemory(bytes, std::move(name)));
   GEMMA_ASSIGN_OR_RETURN(ModelSource src, SourceFromGguf(std::move(gguf)));
-  GEMMA_RETURN_IF_ERROR(Bind(*impl, std::move(src), progress, /*interleave=*/false));
+  GEMMA_RETURN_IF_ERROR(Bind(*impl, std::move(src), progress, /*interleave=*/false, "memory"));
   return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
 
