@@ -193,10 +193,16 @@ int Run(int argc, char** argv) {
   std::fprintf(stderr, "gemma-server: loading %s\n", app.model_path().c_str());
   app.StartLoading([&](const Status& s) {
     if (s.ok()) {
+      const ModelInfo& info = app.model().info();
+      std::string weights = info.weights_residency;
+      if (info.interleaved_matrices) {
+        weights += ", " + std::to_string(info.interleaved_matrices) + " matrices interleaved";
+      }
       std::fprintf(stderr,
-                   "gemma-server: model ready: %s (context %zu per sequence, batch %zu)%s\n",
+                   "gemma-server: model ready: %s (context %zu per sequence, batch %zu; weights "
+                   "%s)%s\n",
                    app.model_id().c_str(), app.max_sequence_length(), config.max_batch_size,
-                   app.is_demo_model() ? " [demo model: RANDOM weights]" : "");
+                   weights.c_str(), app.is_demo_model() ? " [demo model: RANDOM weights]" : "");
     } else {
       std::fprintf(stderr, "gemma-server: cannot load the model: %s\n", s.ToString().c_str());
       net::post(ioc, [&] { begin_shutdown(1, "model failed to load"); });
