@@ -30,7 +30,9 @@ class ParsedFile {
  protected:
   // A File over `map`, or over `bytes` when map is null; `init` sets the
   // File's own fields before Parse. Errors and exceptions become a Status.
+  // (`name` is moved into the File inside the lambda.)
   template <class Init>
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   static StatusOr<std::unique_ptr<File>> Build(std::string name, std::unique_ptr<MappedFile> map,
                                                std::span<const uint8_t> bytes, Init&& init) {
     const std::string where = name;
