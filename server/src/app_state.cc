@@ -7,7 +7,7 @@
 namespace gemma::server {
 
 std::string DemoModelPath() {
-  const std::string built_in = GEMMA_DEMO_MODEL;
+  std::string built_in = GEMMA_DEMO_MODEL;
   if (std::filesystem::exists(built_in)) return built_in;
   return "fixtures/models/gemma3-tiny-f32.gguf";
 }

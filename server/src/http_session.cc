@@ -220,7 +220,7 @@ void HttpSession::SinkReply(uint64_t seq, HttpReply reply) {
   ReplyNow(std::move(reply));
 }
 
-void HttpSession::SinkEvent(uint64_t seq, std::string json) {
+void HttpSession::SinkEvent(uint64_t seq, const std::string& json) {
   if (seq != seq_ || state_ != State::kHandling || stream_done_) return;
   if (!streaming_) {
     streaming_ = true;

@@ -43,7 +43,7 @@ class HttpSession : public TrackedConnection, public std::enable_shared_from_thi
   void OnReplyWritten(bool close, boost::beast::error_code ec, size_t bytes);
   // Sink callbacks, on the strand; `seq` identifies the request they belong to.
   void SinkReply(uint64_t seq, HttpReply reply);
-  void SinkEvent(uint64_t seq, std::string json);
+  void SinkEvent(uint64_t seq, const std::string& json);
   void SinkEnd(uint64_t seq);
   void QueueStreamBytes(std::string bytes);
   void WriteNext();

@@ -171,7 +171,7 @@ TEST(Auth, AlgNoneRejected) {
 
 TEST(Auth, ClaimsChecked) {
   auto a = Make(true, false);
-  auto check = [&](nlohmann::json claims) {
+  auto check = [&](const nlohmann::json& claims) {
     return a->Check("Bearer " + MakeJwt("HS256", claims), kNow);
   };
   auto expired = check(Claims(-1));

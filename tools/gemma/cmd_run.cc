@@ -55,7 +55,7 @@ int RunRun(const RunFlags& f) {
   if (!result.ok()) return Fail(result.status());
   const GenerateResult& r = *result;
   const size_t decoded =
-      r.tokens.size() > 0 ? r.tokens.size() - 1 : 0;  // the first comes from prefill
+      !r.tokens.empty() ? r.tokens.size() - 1 : 0;  // the first comes from prefill
   std::fprintf(stderr, "prefill: %zu tokens in %.3f s (%.2f tok/s)\n", r.prompt_tokens,
                r.prefill_seconds,
                r.prefill_seconds > 0 ? r.prompt_tokens / r.prefill_seconds : 0.0);

@@ -371,7 +371,7 @@ HWY_NOINLINE void QTile(const uint8_t* const* HWY_RESTRICT w, const uint8_t* con
     (void)X1, (void)X2, (void)X3, (void)d1, (void)d2, (void)d3;
   }
 #define GEMMA_STORE(R, T) \
-  if (kT > T && nr > R) y[T * y_stride + r0 + R] = hn::GetLane(hn::SumOfLanes(df, a##R##T));
+  if (kT > (T) && nr > (R)) y[(T)*y_stride + r0 + (R)] = hn::GetLane(hn::SumOfLanes(df, a##R##T));
 #define GEMMA_STORE_ROW(R) GEMMA_STORE(R, 0) GEMMA_STORE(R, 1) GEMMA_STORE(R, 2) GEMMA_STORE(R, 3)
   GEMMA_STORE_ROW(0)
   GEMMA_STORE_ROW(1)

@@ -82,7 +82,7 @@ class Reader {
   HfConfig* out_;
 };
 
-std::string StringOr(const JsonValue* v, std::string def) {
+std::string StringOr(const JsonValue* v, const std::string& def) {
   return (v != nullptr && v->is_string()) ? v->str() : def;
 }
 

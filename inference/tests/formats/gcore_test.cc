@@ -17,7 +17,7 @@
 namespace gemma::test {
 namespace {
 
-Status Convert(const std::string& in, const std::string& out, ExportOptions o = {}) {
+Status Convert(const std::string& in, const std::string& out, const ExportOptions& o = {}) {
   GEMMA_ASSIGN_OR_RETURN(ModelSource src, OpenModelSource(in));
   if (out.size() > 5 && out.substr(out.size() - 5) == ".gguf") return WriteGguf(src, out, o);
   return WriteGcore(src, out, o);

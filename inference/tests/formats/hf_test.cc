@@ -85,9 +85,9 @@ HfWriteOptions Options(const std::string& dtype, int shards) {
   return o;
 }
 
-fs::path GoodCheckpoint(const std::string& name, HfWriteOptions o = {}) {
+fs::path GoodCheckpoint(const std::string& name, const HfWriteOptions& o = {}) {
   auto g = OpenFixture("gemma-tiny-f32.gguf");
-  const fs::path dir = TempDir(name);
+  fs::path dir = TempDir(name);
   WriteHfCheckpoint(*g, dir, o);
   return dir;
 }

@@ -44,7 +44,7 @@ inline fs::path TempRoot() {
 // A fresh directory under TempRoot().
 // Removal is best effort (the error_code overloads).
 inline fs::path TempDir(const std::string& name) {
-  const fs::path d = TempRoot() / name;
+  fs::path d = TempRoot() / name;
   std::error_code ec;
   fs::remove_all(d, ec);
   fs::create_directories(d);

@@ -17,7 +17,7 @@ std::vector<uint8_t> ReadAll(const std::string& path) {
 std::string WriteTemp(const std::vector<uint8_t>& bytes, const std::string& name) {
   const auto dir = std::filesystem::temp_directory_path() / "gemma_model_errors";
   std::filesystem::create_directories(dir);
-  const std::string path = (dir / name).string();
+  std::string path = (dir / name).string();
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(bytes.data()),
             static_cast<std::streamsize>(bytes.size()));
