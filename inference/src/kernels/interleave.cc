@@ -9,9 +9,6 @@
 namespace gemma::kernels {
 namespace {
 
-constexpr size_t kScaleBytes = 2 * kStripRows;  // the 16 fp16 scales of a strip block
-constexpr size_t kChunk = 64;                   // 16 rows x 4 bytes
-
 // Q4_0 quant bytes b[0..15] as 4 words W0..W3 (W0 = b[0..3], ...), element k
 // = low nibble of b[k] (k < 16) or high nibble of b[k - 16]. The strip chunks
 // O0..O3 pair element 8j+i (low nibble) with 8j+4+i (high nibble) in byte i:
@@ -30,32 +27,34 @@ void Store32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
 // One GGUF block `in` of row l into strip block `sb`.
 void PackBlock(DType type, const uint8_t* in, size_t l, uint8_t* sb) {
   std::memcpy(sb + 2 * l, in, 2);
-  uint8_t* q = sb + kScaleBytes + 4 * l;
+  uint8_t* q = sb + kStripScaleBytes + 4 * l;
   if (type == DType::kQ4_0) {
     const uint32_t w0 = Load32(in + 2), w1 = Load32(in + 6), w2 = Load32(in + 10),
                    w3 = Load32(in + 14);
     Store32(q, (w0 & kLo) | ((w1 & kLo) << 4));
-    Store32(q + kChunk, (w2 & kLo) | ((w3 & kLo) << 4));
-    Store32(q + 2 * kChunk, ((w0 >> 4) & kLo) | (w1 & ~kLo));
-    Store32(q + 3 * kChunk, ((w2 >> 4) & kLo) | (w3 & ~kLo));
+    Store32(q + kStripChunkBytes, (w2 & kLo) | ((w3 & kLo) << 4));
+    Store32(q + 2 * kStripChunkBytes, ((w0 >> 4) & kLo) | (w1 & ~kLo));
+    Store32(q + 3 * kStripChunkBytes, ((w2 >> 4) & kLo) | (w3 & ~kLo));
   } else {
-    for (size_t j = 0; j < 8; ++j) Store32(q + kChunk * j, Load32(in + 2 + 4 * j) ^ 0x80808080u);
+    for (size_t j = 0; j < 8; ++j)
+      Store32(q + kStripChunkBytes * j, Load32(in + 2 + 4 * j) ^ 0x80808080u);
   }
 }
 
 // Row l of strip block `sb` back into a GGUF block `out`.
 void UnpackBlock(DType type, const uint8_t* sb, size_t l, uint8_t* out) {
   std::memcpy(out, sb + 2 * l, 2);
-  const uint8_t* q = sb + kScaleBytes + 4 * l;
+  const uint8_t* q = sb + kStripScaleBytes + 4 * l;
   if (type == DType::kQ4_0) {
-    const uint32_t o0 = Load32(q), o1 = Load32(q + kChunk), o2 = Load32(q + 2 * kChunk),
-                   o3 = Load32(q + 3 * kChunk);
+    const uint32_t o0 = Load32(q), o1 = Load32(q + kStripChunkBytes),
+                   o2 = Load32(q + 2 * kStripChunkBytes), o3 = Load32(q + 3 * kStripChunkBytes);
     Store32(out + 2, (o0 & kLo) | ((o2 & kLo) << 4));
     Store32(out + 6, ((o0 >> 4) & kLo) | (o2 & ~kLo));
     Store32(out + 10, (o1 & kLo) | ((o3 & kLo) << 4));
     Store32(out + 14, ((o1 >> 4) & kLo) | (o3 & ~kLo));
   } else {
-    for (size_t j = 0; j < 8; ++j) Store32(out + 2 + 4 * j, Load32(q + kChunk * j) ^ 0x80808080u);
+    for (size_t j = 0; j < 8; ++j)
+      Store32(out + 2 + 4 * j, Load32(q + kStripChunkBytes * j) ^ 0x80808080u);
   }
 }
 

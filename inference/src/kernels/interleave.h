@@ -33,6 +33,10 @@
 
 namespace gemma::kernels {
 
+// The strip block's parts: the 16 fp16 scales, then chunks of one dword per row.
+constexpr size_t kStripScaleBytes = 2 * kStripRows;
+constexpr size_t kStripChunkBytes = 4 * kStripRows;
+
 // Bytes of one strip block: 16 rows x one Q8_0 (544) or Q4_0 (288) block.
 size_t StripBlockBytes(DType type);
 

@@ -28,6 +28,7 @@
 
 #include "hwy/highway.h"
 #include "kernels/int8_dot-inl.h"
+#include "kernels/interleave.h"
 #include "kernels/kernels.h"
 #include "kernels/matmul_z512-inl.h"
 #include "kernels/types.h"
@@ -43,7 +44,6 @@ namespace strip {
 constexpr size_t kXB = 40;
 constexpr size_t kXD = 32;
 constexpr size_t kXC = 36;
-constexpr size_t kScaleBytes = 2 * kStripRows;
 
 // The 8 unsigned operand registers of one strip block (quants after the
 // 32 bytes of scales).
@@ -54,7 +54,7 @@ struct Q4S {
     const __m512i m = _mm512_set1_epi8(0x0F);
 #pragma GCC unroll 4
     for (size_t j = 0; j < 4; ++j) {
-      const __m512i c = _mm512_loadu_si512(q + 64 * j);
+      const __m512i c = _mm512_loadu_si512(q + kStripChunkBytes * j);
       u[2 * j] = _mm512_and_si512(c, m);
       u[2 * j + 1] = _mm512_and_si512(_mm512_srli_epi16(c, 4), m);
     }
@@ -65,7 +65,7 @@ struct Q8S {
   static constexpr size_t kBlockBytes = kStripRows * sizeof(BlockQ8_0);
   static HWY_INLINE void Unpack(const uint8_t* q, __m512i u[8]) {
 #pragma GCC unroll 8
-    for (size_t k = 0; k < 8; ++k) u[k] = _mm512_loadu_si512(q + 64 * k);
+    for (size_t k = 0; k < 8; ++k) u[k] = _mm512_loadu_si512(q + kStripChunkBytes * k);
   }
 };
 
@@ -122,7 +122,7 @@ HWY_NOINLINE void StripTile(const uint8_t* HWY_RESTRICT w, const uint8_t* HWY_RE
       }
     }
     __m512i u[8];
-    S::Unpack(w + kScaleBytes, u);
+    S::Unpack(w + kStripScaleBytes, u);
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w)));
 #pragma GCC unroll 8
     for (size_t t = 0; t < kT; ++t) {
